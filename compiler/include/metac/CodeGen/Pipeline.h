@@ -1,0 +1,58 @@
+//===- Pipeline.h - From the meta dialect to a native object ----*- C++ -*-===//
+//
+//   meta (with meta.grad)
+//     | -meta-autodiff, -canonicalize, -cse        (buildDifferentiationPipeline)
+//   meta (plain ops)
+//     | -meta-lower-to-linalg ... -metac-emit-runtime-interface
+//     |                                            (buildLoweringPipeline)
+//   LLVM dialect
+//     | translateToOptimizedLLVMIR                 (O0-O3, host CPU)
+//   LLVM IR -> object file (emitObjectFile) -> executable (linkProgram)
+//
+//===----------------------------------------------------------------------===//
+#ifndef METAC_CODEGEN_PIPELINE_H
+#define METAC_CODEGEN_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include <memory>
+#include <string>
+
+namespace mlir {
+class DialectRegistry;
+}
+
+namespace metac {
+
+/// Registers the dialects every metac tool reads and writes.
+void registerMetacDialects(mlir::DialectRegistry &registry);
+
+/// Registers metac's passes and the upstream passes the pipelines use, so
+/// meta-opt can run any stage by name.
+void registerPipelinePasses();
+
+/// Expands meta.grad and simplifies what it produced.
+void buildDifferentiationPipeline(mlir::OpPassManager &pm);
+
+/// meta dialect (no meta.grad left) to LLVM dialect with the runtime ABI.
+mlir::LogicalResult buildLoweringPipeline(mlir::OpPassManager &pm);
+
+/// Translates an LLVM-dialect module and optimises it for the host CPU.
+std::unique_ptr<llvm::Module>
+translateToOptimizedLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
+                           unsigned optLevel, std::string &error);
+
+/// Writes `module` as a host object file.
+bool emitObjectFile(llvm::Module &module, llvm::StringRef path,
+                    unsigned optLevel, std::string &error);
+
+/// Links an object with the runtime into an executable, or a shared library
+/// when `shared` is set (no main(); the embedding API of metac/metac.h).
+bool linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                 bool shared, std::string &error);
+
+} // namespace metac
+
+#endif // METAC_CODEGEN_PIPELINE_H

@@ -1,0 +1,99 @@
+//===- Passes.td - metac's passes, in pipeline order -------*- tablegen -*-===//
+#ifndef METAC_PASSES
+#define METAC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def MetaAutodiff : Pass<"meta-autodiff", "mlir::ModuleOp"> {
+  let summary = "Expand meta.grad into reverse-mode derivative code";
+  let description = [{
+    Each `meta.grad` is replaced, innermost first, by a copy of its region
+    evaluated at the operands (the forward sweep) followed by the
+    vector-Jacobian products of those ops in reverse order (the reverse sweep),
+    seeded with 1 for the yielded scalar. The rules come from
+    DifferentiableOpInterface and emit only ops that have rules themselves, so
+    an enclosing `meta.grad` differentiates the expansion again: that is
+    second-order MAML. `meta.stop_gradient` passes no cotangent.
+
+    Before:
+    ```mlir
+    %g = meta.grad %w : (tensor<f32>) -> tensor<f32> {
+    ^bb0(%x: tensor<f32>):
+      %y = meta.sin %x : tensor<f32>
+      meta.yield %y : tensor<f32>
+    }
+    ```
+    After (and -canonicalize):
+    ```mlir
+    %g = meta.cos %w : tensor<f32>
+    ```
+  }];
+  let dependentDialects = ["metac::meta::MetaDialect"];
+}
+
+def MetaLowerToLinalg : Pass<"meta-lower-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower meta tensor ops to linalg, tensor, arith and math";
+  let description = [{
+    Elementwise ops become `linalg.generic` (so that
+    `linalg-fuse-elementwise-ops` can fuse chains of them), matrix products
+    `linalg.matmul`, reductions and broadcasts `linalg.generic` with the
+    matching indexing maps, reshapes `tensor.collapse_shape`/`expand_shape` or
+    `tensor.reshape`, slices and pads `tensor.extract_slice`/`insert_slice`.
+    Random ops become a counter-based hash of (key, stream, element index).
+    `meta.stop_gradient` is the identity here.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect"
+  ];
+}
+
+def MetacKernelABI : Pass<"metac-kernel-abi", "mlir::ModuleOp"> {
+  let summary = "Give kernels destination-passing memref signatures";
+  let description = [{
+    Kernels (functions with a `metac.kernel` attribute) are written on tensors
+    and return their results. The runtime owns every buffer, so each kernel is
+    rewritten to take its inputs and then its outputs as memrefs and to write
+    the results into the output buffers
+    (`bufferization.materialize_in_destination`). After bufferization the
+    kernel's only allocations are its intermediates, which
+    -metac-plan-buffers places in one arena.
+  }];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect", "mlir::memref::MemRefDialect"
+  ];
+}
+
+def MetacPlanBuffers : Pass<"metac-plan-buffers", "mlir::ModuleOp"> {
+  let summary = "Place a kernel's intermediate buffers in one reused arena";
+  let description = [{
+    After bufferization a kernel allocates one buffer per intermediate. Their
+    shapes are static and a kernel is straight-line code, so live ranges are
+    known at compile time: this pass assigns each buffer an offset in one
+    arena (first fit by live range, so dead buffers are reused), replaces the
+    allocations with `memref.view`s of the arena and removes the deallocations.
+    The arena is one stack allocation per kernel call when it is small, one
+    heap allocation otherwise: never one per op. The arena size is recorded
+    on the kernel as `metac.arena_bytes`.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
+  let options = [
+    Option<"stackLimit", "stack-limit", "int64_t", "/*256 KiB*/262144",
+           "Largest arena placed on the stack, in bytes">
+  ];
+}
+
+def MetacEmitRuntimeInterface
+    : Pass<"metac-emit-runtime-interface", "mlir::ModuleOp"> {
+  let summary = "Emit metac_program() and metac_kernels[] for the runtime";
+  let description = [{
+    Runs on the LLVM dialect. For every kernel it emits an entry
+    `void kernel(void **args)` that loads each buffer pointer and calls the
+    bare-pointer kernel, then the table `metac_kernels` of those entries, and
+    `metac_program()` returning the descriptor text stored on the module as
+    `metac.program` (the ABI of runtime/include/metac/abi.h).
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // METAC_PASSES

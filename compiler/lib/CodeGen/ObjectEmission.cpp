@@ -1,0 +1,149 @@
+//===- ObjectEmission.cpp - LLVM IR, host object files and linking --------===//
+//
+// Everything after the LLVM dialect happens in process: translation to LLVM
+// IR, the O0-O3 pipeline for the host CPU (its real features, so AVX-512 is
+// used where the machine has it), and object emission. Only the final link
+// is delegated, to the system C++ driver, because the runtime is a C++
+// library with its own dependencies (libstdc++, fmt, pthreads).
+//
+//===----------------------------------------------------------------------===//
+#include "metac/CodeGen/Pipeline.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+
+namespace {
+
+/// A target machine for the host CPU with all of its features.
+std::unique_ptr<llvm::TargetMachine> hostTargetMachine(unsigned optLevel,
+                                                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  llvm::SubtargetFeatures features;
+  for (auto &feature : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(feature.first(), feature.second);
+  llvm::TargetOptions options;
+  auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                               : llvm::CodeGenOptLevel::Aggressive;
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features.getString(), options,
+      llvm::Reloc::PIC_, std::nullopt, level));
+}
+
+} // namespace
+
+std::unique_ptr<llvm::Module>
+metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                                  unsigned optLevel, std::string &error) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "metac");
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed";
+    return nullptr;
+  }
+  auto machine = hostTargetMachine(optLevel, error);
+  if (!machine)
+    return nullptr;
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple().str());
+  if (optLevel == 0)
+    return llvmModule;
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = optLevel >= 2;
+  tuning.SLPVectorization = optLevel >= 2;
+  llvm::PassBuilder builder(machine.get(), tuning);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  builder.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
+  return llvmModule;
+}
+
+bool metac::emitObjectFile(llvm::Module &module, llvm::StringRef path,
+                           unsigned optLevel, std::string &error) {
+  auto machine = hostTargetMachine(optLevel, error);
+  if (!machine)
+    return false;
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write '" + path.str() + "': " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager pm;
+  if (machine->addPassesToEmitFile(pm, out, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return false;
+  }
+  pm.run(module);
+  out.flush();
+  return true;
+}
+
+bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                        bool shared, std::string &error) {
+  // METAC_RUNTIME_DIR lets an installed or relocated metac find the runtime.
+  std::string runtimeDir = METAC_RUNTIME_LIB_DIR;
+  if (const char *env = std::getenv("METAC_RUNTIME_DIR"))
+    runtimeDir = env;
+  auto driver = llvm::sys::findProgramByName(METAC_CXX);
+  if (!driver) {
+    error = std::string("cannot find the C++ driver '") + METAC_CXX + "'";
+    return false;
+  }
+  std::vector<std::string> args = {*driver, "-o", outputPath.str(),
+                                   objectPath.str()};
+  if (shared)
+    args.insert(args.begin() + 1, "-shared");
+  else
+    args.push_back(runtimeDir + "/libmetac_main.a");
+  args.push_back(runtimeDir + "/libmetac_runtime.a");
+  args.push_back(METAC_FMT_LIB);
+  args.push_back("-lpthread");
+  args.push_back("-lm");
+  SmallVector<StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*driver, argRefs, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    error = "linking failed (" + llvm::join(argRefs, " ") + ")" +
+            (message.empty() ? "" : ": " + message);
+    return false;
+  }
+  return true;
+}

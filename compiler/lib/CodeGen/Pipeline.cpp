@@ -1,0 +1,75 @@
+//===- Pipeline.cpp - The pass pipelines of metac -------------------------===//
+#include "metac/CodeGen/Pipeline.h"
+#include "metac/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void metac::registerMetacDialects(DialectRegistry &registry) {
+  registry.insert<meta::MetaDialect, func::FuncDialect, arith::ArithDialect,
+                  math::MathDialect, linalg::LinalgDialect,
+                  tensor::TensorDialect, bufferization::BufferizationDialect,
+                  memref::MemRefDialect, scf::SCFDialect,
+                  affine::AffineDialect, cf::ControlFlowDialect,
+                  LLVM::LLVMDialect>();
+  // One-shot bufferization needs these external models.
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+}
+
+void metac::registerPipelinePasses() {
+  registerMetacPasses(); // Generated from Passes.td.
+  registerTransformsPasses();
+  registerConversionPasses();
+  registerLinalgPasses();
+  memref::registerMemRefPasses();
+  bufferization::registerBufferizationPasses();
+}
+
+void metac::buildDifferentiationPipeline(OpPassManager &pm) {
+  pm.addPass(createMetaAutodiff());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+// Written as text so that it reads like TOOLCHAIN.md's pipeline and can be
+// replayed step by step with meta-opt.
+static const char *const kLoweringPipeline =
+    // Tensor level: lower, simplify, fuse elementwise chains.
+    "meta-lower-to-linalg,canonicalize,cse,linalg-fuse-elementwise-ops,"
+    "canonicalize,"
+    // Buffers: kernels take the runtime's buffers; intermediates share an
+    // arena planned at compile time.
+    "metac-kernel-abi,one-shot-bufferize,canonicalize,cse,"
+    "metac-plan-buffers,"
+    // Loops, then LLVM.
+    "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
+    "expand-strided-metadata,lower-affine,"
+    "finalize-memref-to-llvm{use-aligned-alloc=1},convert-math-to-llvm,"
+    "convert-math-to-libm,convert-arith-to-llvm,"
+    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+    "convert-cf-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts,"
+    "metac-emit-runtime-interface,canonicalize";
+
+LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
+  return parsePassPipeline(kLoweringPipeline, pm, llvm::errs());
+}

@@ -1,0 +1,72 @@
+//===- metac/abi.h - Where generated code meets the runtime -----*- C -*-===//
+//
+// Every object file that metac emits defines exactly the two symbols below.
+// The runtime (and any embedding program) learns everything else about the
+// compiled program from the descriptor text, so this header never changes
+// when the language grows. docs/abi.md is the full reference.
+//
+//===----------------------------------------------------------------------===//
+#ifndef METAC_ABI_H
+#define METAC_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Every generated kernel has this signature. `args` points to an array of
+/// buffer pointers whose order is fixed by the kernel's kind (see below).
+/// All tensors are dense, row-major, f32 unless stated; keys are uint64_t.
+typedef void (*metac_kernel_fn)(void **args);
+
+/// The program descriptor: a NUL-terminated text, one record per line,
+/// whitespace-separated tokens. Records, in this order:
+///
+///   metac-program 1
+///   name <learner-name>
+///   param <name> <shape> <init>     adapted model parameter
+///   meta  <name> <shape> <init>     meta-parameter (outer loop only)
+///   data  <name> <shape>            one task-data tensor; real shape [n, shape]
+///   setting <key> <integer>         support query meta_batch train
+///                                   eval_tasks eval_query inner_steps
+///   list <key> <integers...>        eval_steps eval_shots
+///   optimizer adam lr <f> beta1 <f> beta2 <f> eps <f>
+///   optimizer sgd lr <f> momentum <f>
+///   kernel <id> sample <n>
+///   kernel <id> meta_grad <n_support> <n_query>
+///   kernel <id> adapt <n_support>
+///   kernel <id> eval <n_support> <n_query>
+///   end
+///
+/// <shape> is `scalar` or dimensions joined by `x` (`1x40`). <init> is one of
+/// `zeros`, `const <v>`, `uniform <lo> <hi>`, `normal <mean> <std>`,
+/// `truncated_normal <mean> <std>` (resampled beyond 2 std).
+///
+/// "Parameters" below means every `param` and `meta` record, in descriptor
+/// order (P of them); "model parameters" only the `param` records (M); "data"
+/// the `data` records (D). Kernel argument orders:
+///
+///   sample n       [task_key, data_key, out data_0 .. data_{D-1}]
+///                  task_key and data_key point to one uint64_t each. The same
+///                  task_key gives the same task; data_key picks the examples.
+///   meta_grad s q  [param_0 .. param_{P-1}, support data_0 .. data_{D-1},
+///                   query data_0 .. data_{D-1}, out loss (1 float),
+///                   out grad_0 .. grad_{P-1}]
+///                  The meta-objective of one task and its gradient with
+///                  respect to every parameter.
+///   adapt s        [param_0 .. param_{P-1}, support data..., out adapted
+///                   model param_0 .. param_{M-1}]
+///   eval s q       [param_0 .. param_{P-1}, support data..., query data...,
+///                   out losses (one float per eval_steps entry)]
+///                  The objective after k inner steps, for each k listed.
+const char *metac_program(void);
+
+/// The kernel table, indexed by the ids in the descriptor's kernel records.
+extern const metac_kernel_fn metac_kernels[];
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // METAC_ABI_H

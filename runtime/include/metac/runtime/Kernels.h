@@ -1,0 +1,67 @@
+//===- metac/runtime/Kernels.h - Calling generated kernels ------*- C++ -*-===//
+//
+// Generated kernels take one `void **` array whose order abi.h fixes per
+// kind. This file is the only place that builds those arrays, so the trainer,
+// the evaluator and the embedding API cannot disagree about them. Parameters
+// and gradients are passed as pointers into flat vectors at each parameter's
+// offset: the kernels see separate tensors, the runtime one vector.
+//
+//===----------------------------------------------------------------------===//
+#ifndef METAC_RUNTIME_KERNELS_H
+#define METAC_RUNTIME_KERNELS_H
+
+#include "metac/runtime/Program.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace metac::runtime {
+
+/// The data of one task split (a support or a query set): one buffer per
+/// `data` record, each holding Rows examples.
+class TaskSplit {
+public:
+  TaskSplit() = default;
+  TaskSplit(const Program &P, int64_t Rows);
+
+  int64_t rows() const { return Rows; }
+  float *tensor(size_t I) { return Tensors[I].data(); }
+  const float *tensor(size_t I) const { return Tensors[I].data(); }
+  /// One pointer per data tensor, as kernels and the embedding API take them.
+  const float *const *pointers() const { return Pointers.data(); }
+  float *const *mutablePointers() { return Pointers.data(); }
+
+private:
+  int64_t Rows = 0;
+  std::vector<std::vector<float>> Tensors;
+  std::vector<float *> Pointers;
+};
+
+/// Runs the `sample n` kernel: fills Out[0..D) (n examples each) with the
+/// examples DataKey picks from the task TaskKey.
+void callSample(const Program &P, const KernelRecord &K, uint64_t TaskKey,
+                uint64_t DataKey, float *const *Out);
+
+/// Samples Split (split.rows() examples) from task TaskKey.
+void sampleSplit(const Program &P, uint64_t TaskKey, uint64_t DataKey,
+                 TaskSplit &Split);
+
+/// Runs `meta_grad s q`: returns the task's meta-loss and writes its gradient
+/// into FlatGrad (laid out like FlatParams).
+float callMetaGrad(const Program &P, const KernelRecord &K,
+                   const float *FlatParams, const float *const *Support,
+                   const float *const *Query, float *FlatGrad);
+
+/// Runs `adapt s`: writes the adapted model parameters into AdaptedModel, in
+/// the model-only flat layout (Parameter::ModelOffset).
+void callAdapt(const Program &P, const KernelRecord &K, const float *FlatParams,
+               const float *const *Support, float *AdaptedModel);
+
+/// Runs `eval s q`: writes one loss per eval_steps entry into Losses.
+void callEval(const Program &P, const KernelRecord &K, const float *FlatParams,
+              const float *const *Support, const float *const *Query,
+              float *Losses);
+
+} // namespace metac::runtime
+
+#endif // METAC_RUNTIME_KERNELS_H

@@ -1,0 +1,167 @@
+//===- metac/runtime/Program.h - The parsed program descriptor --*- C++ -*-===//
+//
+// A compiled program describes itself with the text returned by
+// metac_program() (the grammar is in metac/abi.h). Program is that text,
+// parsed and validated once, plus everything derived from it that the rest of
+// the runtime needs: the flat parameter layout and kernel lookup.
+//
+// The flat layout is the runtime's single view of the parameters: one float
+// vector with every `param` and `meta` record back to back in descriptor
+// order. Optimisers, checkpoints, gradients and the embedding API all use it,
+// and a kernel receives pointers into it at each parameter's offset.
+//
+//===----------------------------------------------------------------------===//
+#ifndef METAC_RUNTIME_PROGRAM_H
+#define METAC_RUNTIME_PROGRAM_H
+
+#include "metac/abi.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace metac::runtime {
+
+/// How a parameter's entries are initialised. A and B hold the arguments in
+/// descriptor order: `const v` (A = v), `uniform lo hi`, `normal mean std`,
+/// `truncated_normal mean std`.
+struct Initializer {
+  enum Kind { Zeros, Const, Uniform, Normal, TruncatedNormal };
+  Kind K = Zeros;
+  double A = 0;
+  double B = 0;
+};
+
+/// One `param` or `meta` record and its place in the flat vector.
+struct Parameter {
+  std::string Name;
+  /// Empty for `scalar`.
+  std::vector<int64_t> Shape;
+  /// Number of floats (1 for a scalar).
+  int64_t Size = 0;
+  /// Offset in the flat vector of all parameters.
+  int64_t Offset = 0;
+  /// Offset in the flat vector of model (`param`) parameters only, or -1 for
+  /// a `meta` record. Adapted parameters use this layout.
+  int64_t ModelOffset = -1;
+  Initializer Init;
+  bool IsMeta = false;
+};
+
+/// One `data` record. A task split with n examples holds an [n, Shape...]
+/// tensor of it, i.e. n * RowSize floats.
+struct DataTensor {
+  std::string Name;
+  std::vector<int64_t> Shape;
+  int64_t RowSize = 1;
+};
+
+/// One `kernel` record. N0 and N1 are the sizes after the kind: `sample n`
+/// (N0 = n), `meta_grad s q`, `adapt s` (N0 = s), `eval s q`.
+struct KernelRecord {
+  enum Kind { Sample, MetaGrad, Adapt, Eval };
+  int64_t Id = 0;
+  Kind K = Sample;
+  int64_t N0 = 0;
+  int64_t N1 = 0;
+};
+
+/// The `optimizer` record.
+struct OptimizerSpec {
+  enum Kind { Adam, Sgd };
+  Kind K = Adam;
+  float Lr = 0.001f;
+  float Beta1 = 0.9f;
+  float Beta2 = 0.999f;
+  float Eps = 1e-8f;
+  float Momentum = 0;
+};
+
+/// The `setting` and `list` records. Optional settings carry the defaults
+/// documented in docs/abi.md.
+struct Settings {
+  int64_t Support = 0;
+  int64_t Query = 0;
+  int64_t MetaBatch = 0;
+  int64_t Train = 0;
+  int64_t EvalTasks = 600;
+  /// Defaults to Query.
+  int64_t EvalQuery = 0;
+  int64_t InnerSteps = 0;
+  std::vector<int64_t> EvalSteps;
+  /// Empty when the program defines no evaluation.
+  std::vector<int64_t> EvalShots;
+};
+
+class Program {
+public:
+  /// Parses and validates a descriptor. Throws Error with a message such as
+  /// "bad program descriptor line 7: ..." on any problem.
+  static Program parse(std::string_view Text);
+
+  /// Parses Text and attaches the kernel table it describes. Every kernel id
+  /// the descriptor names must have a non-null entry in Table.
+  static Program load(const char *Text, const metac_kernel_fn *Table);
+
+  const std::string &name() const { return Name; }
+  const std::string &text() const { return Text; }
+  /// A 64-bit FNV-1a hash of the descriptor text: checkpoints record it so
+  /// that they are never loaded into a different program.
+  uint64_t hash() const { return Hash; }
+
+  /// All `param` and `meta` records in descriptor order.
+  const std::vector<Parameter> &parameters() const { return Params; }
+  const std::vector<DataTensor> &data() const { return Data; }
+  const std::vector<KernelRecord> &kernels() const { return Kernels; }
+  const Settings &settings() const { return Config; }
+  const OptimizerSpec &optimizer() const { return Optim; }
+
+  /// Floats in the flat vector of all parameters.
+  int64_t numParameters() const { return FlatSize; }
+  /// Floats in the flat vector of model parameters only.
+  int64_t numModelParameters() const { return ModelFlatSize; }
+  /// Floats of data tensor I for a split of N examples.
+  int64_t dataSize(size_t I, int64_t N) const { return N * Data[I].RowSize; }
+
+  /// Whether the program defines an evaluation protocol.
+  bool hasEvaluation() const { return !Config.EvalShots.empty(); }
+
+  /// The kernel record of the given kind and sizes, or null.
+  const KernelRecord *findKernel(KernelRecord::Kind K, int64_t N0,
+                                 int64_t N1 = 0) const;
+  /// The kernel record of the given kind and sizes; throws Error if absent.
+  const KernelRecord &requireKernel(KernelRecord::Kind K, int64_t N0,
+                                    int64_t N1 = 0) const;
+  /// The function of a kernel record (requires load()).
+  metac_kernel_fn function(const KernelRecord &R) const;
+
+private:
+  void validate();
+
+  std::string Text;
+  uint64_t Hash = 0;
+  std::string Name;
+  std::vector<Parameter> Params;
+  std::vector<DataTensor> Data;
+  std::vector<KernelRecord> Kernels;
+  Settings Config;
+  OptimizerSpec Optim;
+  int64_t FlatSize = 0;
+  int64_t ModelFlatSize = 0;
+  const metac_kernel_fn *Table = nullptr;
+
+  friend class DescriptorParser;
+};
+
+/// The spelling of a kernel record as it appears in a descriptor, e.g.
+/// "meta_grad 10 10"; used in messages.
+std::string describeKernel(KernelRecord::Kind K, int64_t N0, int64_t N1);
+
+/// 64-bit FNV-1a over Bytes, continuing from Hash.
+uint64_t fnv1a(const void *Bytes, size_t Size,
+               uint64_t Hash = 0xcbf29ce484222325ULL);
+
+} // namespace metac::runtime
+
+#endif // METAC_RUNTIME_PROGRAM_H

@@ -1,0 +1,76 @@
+//===- metac/runtime/Trainer.h - The meta-training loop ---------*- C++ -*-===//
+//
+// One iteration: for each slot i of the meta-batch, derive the task key from
+// (seed, iteration, i), sample a support and a query set, and run the
+// `meta_grad` kernel into slot i. Then, on the calling thread and in slot
+// order, check every value, average losses and gradients, and take one
+// optimiser step. Because the only cross-task arithmetic happens in that fixed
+// order, the parameters after any number of iterations are the same bytes for
+// every thread count.
+//
+//===----------------------------------------------------------------------===//
+#ifndef METAC_RUNTIME_TRAINER_H
+#define METAC_RUNTIME_TRAINER_H
+
+#include "metac/runtime/Kernels.h"
+#include "metac/runtime/Optimizer.h"
+#include "metac/runtime/Program.h"
+#include "metac/runtime/ThreadPool.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace metac::runtime {
+
+struct Checkpoint;
+
+class Trainer {
+public:
+  /// A trainer whose parameters are initialised from Seed, at iteration 0.
+  Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed);
+
+  /// Continues from a checkpoint (already checked against the program):
+  /// parameters, optimiser state, iteration and seed.
+  void restore(const Checkpoint &C);
+  /// The state to checkpoint.
+  Checkpoint snapshot() const;
+
+  /// Runs one iteration and returns the mean meta-loss over the meta-batch.
+  /// Throws Error (exit code 3) naming the iteration, the task and the
+  /// parameter if a loss or gradient is not finite (the parameters are then
+  /// unchanged), or if the update made a parameter non-finite (the trainer
+  /// must then not be checkpointed or used again).
+  double step();
+
+  /// Completed iterations.
+  int64_t iteration() const { return Iteration; }
+  uint64_t seed() const { return Seed; }
+  const std::vector<float> &parameters() const { return Params; }
+  const Optimizer &optimizer() const { return *Optim; }
+
+private:
+  /// The buffers of one meta-batch slot.
+  struct Slot {
+    TaskSplit Support;
+    TaskSplit Query;
+    std::vector<float> Grad;
+    float Loss = 0;
+  };
+
+  void checkSlot(size_t Index) const;
+
+  const Program &P;
+  ThreadPool &Pool;
+  const KernelRecord &MetaGrad;
+  uint64_t Seed;
+  int64_t Iteration = 0;
+  std::vector<float> Params;
+  std::vector<float> MeanGrad;
+  std::unique_ptr<Optimizer> Optim;
+  std::vector<Slot> Slots;
+};
+
+} // namespace metac::runtime
+
+#endif // METAC_RUNTIME_TRAINER_H

@@ -1,0 +1,265 @@
+//===- Driver.cpp - The run of a generated program -------------------------===//
+//
+//   descriptor ──► Program ──┐
+//   argv ────────► Options ──┼─► Trainer (or checkpoint) ─► Evaluator ─► table
+//                            └─► MetricsLog, Progress, checkpoints
+//
+// Results go to stdout, everything about the process (progress, errors) to
+// stderr, so `prog > results.txt` keeps the results clean. Errors are thrown
+// as Error and turned into a message and an exit code in exactly one place,
+// runMain.
+//
+//===----------------------------------------------------------------------===//
+
+#include "metac/runtime/Driver.h"
+#include "metac/runtime/Checkpoint.h"
+#include "metac/runtime/Cli.h"
+#include "metac/runtime/Error.h"
+#include "metac/runtime/Evaluator.h"
+#include "metac/runtime/Log.h"
+#include "metac/runtime/Program.h"
+#include "metac/runtime/Progress.h"
+#include "metac/runtime/ThreadPool.h"
+#include "metac/runtime/Trainer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <optional>
+#include <unistd.h>
+
+using namespace metac::runtime;
+
+namespace {
+
+volatile std::sig_atomic_t Interrupted = 0;
+
+extern "C" void onInterrupt(int) { Interrupted = 1; }
+
+/// Catches SIGINT and SIGTERM for the duration of training, so that an
+/// interrupted run stops between iterations and checkpoints. SA_RESETHAND
+/// makes a second Ctrl-C kill the process as usual.
+class InterruptGuard {
+public:
+  InterruptGuard() {
+    Interrupted = 0;
+    struct sigaction Action = {};
+    Action.sa_handler = onInterrupt;
+    Action.sa_flags = SA_RESETHAND;
+    sigemptyset(&Action.sa_mask);
+    sigaction(SIGINT, &Action, &OldInt);
+    sigaction(SIGTERM, &Action, &OldTerm);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &OldInt, nullptr);
+    sigaction(SIGTERM, &OldTerm, nullptr);
+  }
+
+private:
+  struct sigaction OldInt = {}, OldTerm = {};
+};
+
+class Session {
+public:
+  Session(const Program &P, const Options &O)
+      : P(P), O(O), Pool(O.Threads), Began(std::chrono::steady_clock::now()) {}
+
+  int run();
+
+  /// Ends a progress line in flight, so that an error starts a fresh line.
+  void finishProgress() {
+    if (Bar)
+      Bar->finish();
+  }
+
+private:
+  int train();
+  void evaluate(const std::vector<float> &Params, uint64_t Seed);
+  void printHeader(int64_t Start, int64_t Total, uint64_t Seed);
+  void printWallTime();
+
+  const Program &P;
+  const Options &O;
+  ThreadPool Pool;
+  std::chrono::steady_clock::time_point Began;
+  std::unique_ptr<MetricsLog> Log;
+  std::unique_ptr<Progress> Bar;
+};
+
+} // namespace
+
+void Session::printHeader(int64_t Start, int64_t Total, uint64_t Seed) {
+  if (O.Quiet)
+    return;
+  fmt::print("{}: {} parameters ({} model, {} meta) in {} tensors\n", P.name(),
+             P.numParameters(), P.numModelParameters(),
+             P.numParameters() - P.numModelParameters(), P.parameters().size());
+  const Settings &S = P.settings();
+  const OptimizerSpec &Opt = P.optimizer();
+  std::string OptText =
+      Opt.K == OptimizerSpec::Adam
+          ? fmt::format("adam lr {} betas ({}, {}) eps {}", Opt.Lr, Opt.Beta1,
+                        Opt.Beta2, Opt.Eps)
+          : fmt::format("sgd lr {} momentum {}", Opt.Lr, Opt.Momentum);
+  if (Start > 0)
+    fmt::print("resuming from '{}' at iteration {}\n", O.ResumePath, Start);
+  fmt::print("training: {} iterations, meta-batch {}, support {}, query {}, "
+             "{}, seed {}, threads {}\n",
+             Total, S.MetaBatch, S.Support, S.Query, OptText, Seed,
+             Pool.size());
+  std::fflush(stdout);
+}
+
+void Session::printWallTime() {
+  if (O.Quiet)
+    return;
+  double Seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - Began)
+                       .count();
+  fmt::print("wall time: {:.2f} s\n", Seconds);
+  std::fflush(stdout);
+}
+
+void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
+  const Settings &S = P.settings();
+  int64_t Tasks = O.EvalTasks.value_or(S.EvalTasks);
+  std::vector<EvalRow> Rows = Evaluator(P, Pool).run(Params.data(), Seed, Tasks);
+  fmt::print("evaluation: {} tasks, query {}\n", Tasks, S.EvalQuery);
+  fmt::print("shots  steps  loss (mean ± 95% CI)\n");
+  for (const EvalRow &R : Rows)
+    fmt::print("{:5}  {:5}  {:.4f} ± {:.4f}\n", R.Shots, R.Steps, R.Loss.Mean,
+               R.Loss.Ci95);
+  std::fflush(stdout);
+  for (const EvalRow &R : Rows)
+    if (R.NonFinite)
+      fmt::print(stderr,
+                 "metac: warning: {} of {} evaluation tasks gave a non-finite "
+                 "loss (shots {}, steps {})\n",
+                 R.NonFinite, R.Tasks, R.Shots, R.Steps);
+  if (Log)
+    Log->logEvaluation(Rows);
+}
+
+int Session::train() {
+  uint64_t Seed = O.Seed;
+  std::optional<Checkpoint> Resumed;
+  if (!O.ResumePath.empty()) {
+    Resumed = readCheckpoint(O.ResumePath);
+    checkCompatible(*Resumed, P, O.ResumePath);
+    if (O.SeedGiven && O.Seed != Resumed->Seed)
+      throw Error(fmt::format("error: --seed {} differs from the seed {} of "
+                              "checkpoint '{}'",
+                              O.Seed, Resumed->Seed, O.ResumePath),
+                  ExitUsage);
+    Seed = Resumed->Seed;
+  }
+  Trainer T(P, Pool, Seed);
+  if (Resumed)
+    T.restore(*Resumed);
+  const int64_t Start = T.iteration();
+  const int64_t Total = O.Iterations.value_or(P.settings().Train);
+
+  printHeader(Start, Total, Seed);
+  if (!O.LogPath.empty())
+    Log = std::make_unique<MetricsLog>(O.LogPath, Start);
+  if (!O.Quiet && Start < Total)
+    Bar = std::make_unique<Progress>(Start, Total, ::isatty(STDERR_FILENO));
+
+  int64_t LastCheckpoint = Resumed ? Start : -1;
+  auto Save = [&] {
+    if (O.CheckpointPath.empty() || LastCheckpoint == T.iteration())
+      return;
+    writeCheckpoint(O.CheckpointPath, T.snapshot());
+    LastCheckpoint = T.iteration();
+  };
+
+  InterruptGuard Guard;
+  while (T.iteration() < Total) {
+    double Loss = T.step();
+    int64_t Iter = T.iteration();
+    if (Log && (Iter % O.LogEvery == 0 || Iter == Total))
+      Log->logIteration(Iter, Loss);
+    if (Bar)
+      Bar->update(Iter, Loss);
+    if (Iter % O.CheckpointEvery == 0)
+      Save();
+    if (Interrupted && Iter < Total) {
+      Save();
+      finishProgress();
+      fmt::print(stderr, "metac: interrupted after iteration {}{}\n", Iter,
+                 O.CheckpointPath.empty()
+                     ? ""
+                     : fmt::format("; resume with --resume {}",
+                                   O.CheckpointPath));
+      return ExitInterrupted;
+    }
+  }
+  Save();
+  finishProgress();
+  if (Start >= Total && Start > 0 && !O.Quiet)
+    fmt::print("nothing to train: the checkpoint is at iteration {}\n", Start);
+
+  if (!O.NoEval && P.hasEvaluation())
+    evaluate(T.parameters(), T.seed());
+  printWallTime();
+  return ExitSuccess;
+}
+
+int Session::run() {
+  if (O.EvalOnlyPath.empty())
+    return train();
+  if (!P.hasEvaluation())
+    throw Error(fmt::format("error: --eval-only: program '{}' defines no "
+                            "evaluation (no `list eval_shots`)",
+                            P.name()),
+                ExitUsage);
+  Checkpoint C = readCheckpoint(O.EvalOnlyPath);
+  checkCompatible(C, P, O.EvalOnlyPath);
+  uint64_t Seed = O.SeedGiven ? O.Seed : C.Seed;
+  if (!O.Quiet) {
+    fmt::print("{}: evaluating '{}' (iteration {}), seed {}, threads {}\n",
+               P.name(), O.EvalOnlyPath, C.Iteration, Seed, Pool.size());
+    std::fflush(stdout);
+  }
+  if (!O.LogPath.empty())
+    Log = std::make_unique<MetricsLog>(O.LogPath, 0);
+  evaluate(C.Params, Seed);
+  printWallTime();
+  return ExitSuccess;
+}
+
+int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
+                            const metac_kernel_fn *Kernels) {
+  // Declared outside the try block: the session refers to them and is still
+  // alive in the handlers.
+  Program P;
+  Options O;
+  std::unique_ptr<Session> S;
+  try {
+    P = Program::load(Descriptor, Kernels);
+    O = parseCommandLine(std::vector<std::string>(Argv + 1, Argv + Argc));
+    if (O.Help) {
+      fmt::print("{}", usage(Argc > 0 ? Argv[0] : "program", &P));
+      return ExitSuccess;
+    }
+    // Validate the log's extension before spending time on training.
+    if (!O.LogPath.empty())
+      MetricsLog::formatFor(O.LogPath);
+    S = std::make_unique<Session>(P, O);
+    return S->run();
+  } catch (const Error &E) {
+    std::fflush(stdout);
+    if (S)
+      S->finishProgress();
+    fmt::print(stderr, "metac: {}\n", E.what());
+    return E.exitCode();
+  } catch (const std::exception &E) {
+    std::fflush(stdout);
+    if (S)
+      S->finishProgress();
+    fmt::print(stderr, "metac: internal error: {}\n", E.what());
+    return ExitFailure;
+  }
+}

@@ -1,0 +1,87 @@
+//===- Kernels.cpp - Calling generated kernels -----------------------------===//
+//
+// The ABI passes `void *` for every buffer, inputs included, so const is cast
+// away here; generated kernels never write to their inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "metac/runtime/Kernels.h"
+
+using namespace metac::runtime;
+
+TaskSplit::TaskSplit(const Program &P, int64_t Rows) : Rows(Rows) {
+  for (size_t I = 0; I < P.data().size(); ++I)
+    Tensors.emplace_back(static_cast<size_t>(P.dataSize(I, Rows)), 0.0f);
+  for (auto &T : Tensors)
+    Pointers.push_back(T.data());
+}
+
+static void *mut(const void *Ptr) { return const_cast<void *>(Ptr); }
+
+static void pushParams(std::vector<void *> &Args, const Program &P,
+                       const float *Flat) {
+  for (const Parameter &Param : P.parameters())
+    Args.push_back(mut(Flat + Param.Offset));
+}
+
+static void pushData(std::vector<void *> &Args, const Program &P,
+                     const float *const *Data) {
+  for (size_t I = 0; I < P.data().size(); ++I)
+    Args.push_back(mut(Data[I]));
+}
+
+void metac::runtime::callSample(const Program &P, const KernelRecord &K,
+                                uint64_t TaskKey, uint64_t DataKey,
+                                float *const *Out) {
+  std::vector<void *> Args{&TaskKey, &DataKey};
+  pushData(Args, P, Out);
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::sampleSplit(const Program &P, uint64_t TaskKey,
+                                 uint64_t DataKey, TaskSplit &Split) {
+  const KernelRecord &K = P.requireKernel(KernelRecord::Sample, Split.rows());
+  callSample(P, K, TaskKey, DataKey, Split.mutablePointers());
+}
+
+float metac::runtime::callMetaGrad(const Program &P, const KernelRecord &K,
+                                   const float *FlatParams,
+                                   const float *const *Support,
+                                   const float *const *Query,
+                                   float *FlatGrad) {
+  float Loss = 0;
+  std::vector<void *> Args;
+  Args.reserve(2 * P.parameters().size() + 2 * P.data().size() + 1);
+  pushParams(Args, P, FlatParams);
+  pushData(Args, P, Support);
+  pushData(Args, P, Query);
+  Args.push_back(&Loss);
+  pushParams(Args, P, FlatGrad);
+  P.function(K)(Args.data());
+  return Loss;
+}
+
+void metac::runtime::callAdapt(const Program &P, const KernelRecord &K,
+                               const float *FlatParams,
+                               const float *const *Support,
+                               float *AdaptedModel) {
+  std::vector<void *> Args;
+  pushParams(Args, P, FlatParams);
+  pushData(Args, P, Support);
+  for (const Parameter &Param : P.parameters())
+    if (!Param.IsMeta)
+      Args.push_back(AdaptedModel + Param.ModelOffset);
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::callEval(const Program &P, const KernelRecord &K,
+                              const float *FlatParams,
+                              const float *const *Support,
+                              const float *const *Query, float *Losses) {
+  std::vector<void *> Args;
+  pushParams(Args, P, FlatParams);
+  pushData(Args, P, Support);
+  pushData(Args, P, Query);
+  Args.push_back(Losses);
+  P.function(K)(Args.data());
+}

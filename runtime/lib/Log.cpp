@@ -1,0 +1,135 @@
+//===- Log.cpp - Metrics log (JSONL or CSV) --------------------------------===//
+//
+// Every line is flushed when written: a killed run keeps its log up to the
+// last line, and `--resume` trims that log back to the checkpoint.
+//
+//===----------------------------------------------------------------------===//
+
+#include "metac/runtime/Log.h"
+#include "metac/runtime/Error.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+using namespace metac::runtime;
+
+std::string metac::runtime::formatNumber(double V) {
+  if (!std::isfinite(V))
+    return "null";
+  return fmt::format("{}", V);
+}
+
+static bool endsWith(const std::string &S, const char *Suffix) {
+  size_t N = std::strlen(Suffix);
+  return S.size() >= N && S.compare(S.size() - N, N, Suffix) == 0;
+}
+
+MetricsLog::Format MetricsLog::formatFor(const std::string &Path) {
+  if (endsWith(Path, ".jsonl"))
+    return Jsonl;
+  if (endsWith(Path, ".csv"))
+    return Csv;
+  throw Error(fmt::format("error: --log file '{}' must end in .jsonl or .csv",
+                          Path),
+              ExitUsage);
+}
+
+/// The iteration of a training row of the log, or -1 for any other line.
+static int64_t rowIteration(const std::string &Line, MetricsLog::Format F) {
+  std::string_view Text = Line;
+  std::string_view Prefix = F == MetricsLog::Jsonl ? "{\"iter\":" : "";
+  if (Text.substr(0, Prefix.size()) != Prefix)
+    return -1;
+  Text.remove_prefix(Prefix.size());
+  int64_t Iter = -1;
+  auto [End, Ec] = std::from_chars(Text.data(), Text.data() + Text.size(), Iter);
+  // Both formats follow the iteration with a comma.
+  if (Ec != std::errc() || End == Text.data() + Text.size() || *End != ',')
+    return -1;
+  return Iter;
+}
+
+MetricsLog::MetricsLog(const std::string &Path, int64_t ResumeIteration)
+    : Path(Path), Fmt(formatFor(Path)) {
+  // On resume, keep the training rows the checkpoint covers. Rows past it
+  // were logged by the interrupted run and will be logged again.
+  std::string Kept;
+  if (ResumeIteration > 0) {
+    std::ifstream In(Path);
+    std::string Line;
+    bool First = true;
+    while (In && std::getline(In, Line)) {
+      bool IsHeader = First && Fmt == Csv && Line == "iter,loss";
+      First = false;
+      if (IsHeader) {
+        Kept += Line + "\n";
+        HasRows = true;
+        continue;
+      }
+      int64_t Iter = rowIteration(Line, Fmt);
+      if (Iter < 0 || Iter > ResumeIteration)
+        break;
+      Kept += Line + "\n";
+      HasRows = true;
+    }
+  }
+  File = std::fopen(Path.c_str(), "w");
+  if (!File)
+    throw Error(fmt::format("error: cannot open log file '{}': {}", Path,
+                            std::strerror(errno)));
+  write(Kept);
+}
+
+MetricsLog::~MetricsLog() {
+  if (File)
+    std::fclose(File);
+}
+
+void MetricsLog::write(const std::string &Text) {
+  if (Text.empty())
+    return;
+  if (std::fwrite(Text.data(), 1, Text.size(), File) != Text.size() ||
+      std::fflush(File) != 0)
+    throw Error(fmt::format("error: cannot write log file '{}': {}", Path,
+                            std::strerror(errno)));
+}
+
+void MetricsLog::logIteration(int64_t Iteration, double Loss) {
+  if (Fmt == Jsonl) {
+    write(fmt::format("{{\"iter\":{},\"loss\":{}}}\n", Iteration,
+                      formatNumber(Loss)));
+    return;
+  }
+  std::string Text;
+  if (!HasRows)
+    Text = "iter,loss\n";
+  HasRows = true;
+  write(Text + fmt::format("{},{}\n", Iteration, formatNumber(Loss)));
+}
+
+void MetricsLog::logEvaluation(const std::vector<EvalRow> &Rows) {
+  std::string Text;
+  if (Fmt == Csv) {
+    // A blank line ends the training section (if any), then a new header.
+    if (HasRows)
+      Text += "\n";
+    Text += "shots,steps,mean,ci95\n";
+  }
+  for (const EvalRow &R : Rows) {
+    if (Fmt == Jsonl)
+      Text += fmt::format(
+          "{{\"eval\":{{\"shots\":{},\"steps\":{},\"mean\":{},\"ci95\":{}}}}}\n",
+          R.Shots, R.Steps, formatNumber(R.Loss.Mean), formatNumber(R.Loss.Ci95));
+    else
+      Text += fmt::format("{},{},{},{}\n", R.Shots, R.Steps,
+                          formatNumber(R.Loss.Mean), formatNumber(R.Loss.Ci95));
+  }
+  HasRows = true;
+  write(Text);
+}

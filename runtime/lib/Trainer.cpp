@@ -1,0 +1,122 @@
+//===- Trainer.cpp - The meta-training loop --------------------------------===//
+
+#include "metac/runtime/Trainer.h"
+#include "metac/runtime/Checkpoint.h"
+#include "metac/runtime/Error.h"
+#include "metac/runtime/Init.h"
+#include "metac/runtime/Rng.h"
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include <cmath>
+
+using namespace metac::runtime;
+
+Trainer::Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed)
+    : P(P), Pool(Pool),
+      MetaGrad(P.requireKernel(KernelRecord::MetaGrad, P.settings().Support,
+                               P.settings().Query)),
+      Seed(Seed), Params(P.numParameters()), MeanGrad(P.numParameters()),
+      Optim(Optimizer::create(P.optimizer(), P.numParameters())) {
+  initializeParameters(P, Seed, Params.data());
+  const Settings &S = P.settings();
+  Slots.resize(S.MetaBatch);
+  for (Slot &Sl : Slots) {
+    Sl.Support = TaskSplit(P, S.Support);
+    Sl.Query = TaskSplit(P, S.Query);
+    Sl.Grad.assign(P.numParameters(), 0.0f);
+  }
+}
+
+void Trainer::restore(const Checkpoint &C) {
+  if (C.Params.size() != Params.size())
+    throw Error("internal error: checkpoint size was not checked");
+  Optim->restore(C.OptimizerSteps, C.OptimizerState);
+  Params = C.Params;
+  Iteration = static_cast<int64_t>(C.Iteration);
+  Seed = C.Seed;
+}
+
+Checkpoint Trainer::snapshot() const {
+  Checkpoint C;
+  C.ProgramHash = P.hash();
+  C.Iteration = static_cast<uint64_t>(Iteration);
+  C.Seed = Seed;
+  C.Params = Params;
+  C.OptimizerKind = Optim->kind();
+  C.OptimizerSteps = Optim->steps();
+  C.OptimizerState = Optim->state();
+  return C;
+}
+
+/// The parameter that holds flat index Index.
+static const Parameter &parameterAt(const Program &P, int64_t Index) {
+  for (const Parameter &Param : P.parameters())
+    if (Index < Param.Offset + Param.Size)
+      return Param;
+  return P.parameters().back();
+}
+
+static int64_t firstNonFinite(const std::vector<float> &V) {
+  Eigen::Map<const Eigen::ArrayXf> A(V.data(), V.size());
+  if (A.isFinite().all())
+    return -1;
+  for (size_t I = 0; I < V.size(); ++I)
+    if (!std::isfinite(V[I]))
+      return static_cast<int64_t>(I);
+  return -1;
+}
+
+void Trainer::checkSlot(size_t Index) const {
+  const Slot &Sl = Slots[Index];
+  // Iterations are numbered from 1 for the user: iteration N is the N-th
+  // update, the one that completes N iterations.
+  if (!std::isfinite(Sl.Loss))
+    throw Error(fmt::format("non-finite loss ({}) at iteration {} (task {})",
+                            Sl.Loss, Iteration + 1, Index),
+                ExitNonFinite);
+  int64_t Bad = firstNonFinite(Sl.Grad);
+  if (Bad >= 0)
+    throw Error(fmt::format("non-finite gradient for parameter {} at "
+                            "iteration {} (task {})",
+                            parameterAt(P, Bad).Name, Iteration + 1, Index),
+                ExitNonFinite);
+}
+
+double Trainer::step() {
+  const size_t B = Slots.size();
+  const uint64_t T = static_cast<uint64_t>(Iteration);
+  Pool.parallelFor(B, [&](size_t I) {
+    Slot &Sl = Slots[I];
+    uint64_t TaskKey = rng::trainTaskKey(Seed, T, I);
+    sampleSplit(P, TaskKey, rng::supportDataKey(TaskKey), Sl.Support);
+    sampleSplit(P, TaskKey, rng::queryDataKey(TaskKey), Sl.Query);
+    Sl.Loss = callMetaGrad(P, MetaGrad, Params.data(), Sl.Support.pointers(),
+                           Sl.Query.pointers(), Sl.Grad.data());
+  });
+
+  // The reduction, in slot order on this thread: the determinism guarantee.
+  const int64_t N = P.numParameters();
+  Eigen::Map<Eigen::ArrayXf> Mean(MeanGrad.data(), N);
+  Mean.setZero();
+  double LossSum = 0;
+  for (size_t I = 0; I < B; ++I) {
+    checkSlot(I);
+    LossSum += Slots[I].Loss;
+    Mean += Eigen::Map<const Eigen::ArrayXf>(Slots[I].Grad.data(), N);
+  }
+  Mean /= static_cast<float>(B);
+
+  // A finite gradient can still overflow a parameter (a huge step). Catch
+  // it here, before anything could checkpoint the bad value.
+  Optim->step(Params.data(), MeanGrad.data());
+  int64_t Bad = firstNonFinite(Params);
+  if (Bad >= 0)
+    throw Error(fmt::format("non-finite value in parameter {} after the "
+                            "update of iteration {}",
+                            parameterAt(P, Bad).Name, Iteration + 1),
+                ExitNonFinite);
+  ++Iteration;
+  return LossSum / static_cast<double>(B);
+}
