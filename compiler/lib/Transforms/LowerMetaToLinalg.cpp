@@ -368,7 +368,7 @@ struct MetaLowerToLinalgPass
         ops.push_back(op);
     });
     for (Operation *op : ops) {
-      if (isa<meta::GradOp, meta::YieldOp>(op)) {
+      if (isa<meta::GradOp>(op)) {
         op->emitOpError("must be expanded by -meta-autodiff before lowering");
         return signalPassFailure();
       }

@@ -42,6 +42,9 @@ unsigned lastUse(Value root, Block &block,
   while (!worklist.empty()) {
     Value v = worklist.pop_back_val();
     for (Operation *user : v.getUsers()) {
+      // A deallocation ends the buffer's life; it is not a use.
+      if (isa<memref::DeallocOp>(user))
+        continue;
       Operation *top = block.findAncestorOpInBlock(*user);
       if (top)
         last = std::max(last, position.lookup(top));

@@ -1,0 +1,2066 @@
+//===- MLIRGen.cpp - Semantic analysis and generation of the meta dialect -===//
+//
+// The program is evaluated symbolically: every expression becomes a `Val`
+// (a tensor, a boolean tensor, a record of tensors, or a compile-time
+// integer such as `n` or a step index) whose ops are emitted as they are
+// checked. Models are inlined at each call, `repeat` loops are unrolled, and
+// `grad` becomes a `meta.grad` region in which the differentiated variable is
+// rebound to the region's arguments.
+//
+// Kernels (see runtime/include/metac/abi.h):
+//   sample_N(task_key, data_key) -> data fields         for every size N used
+//   meta_grad_S_Q(params, support, query) -> (loss, grads)
+//   adapt_S(params, support) -> adapted model params
+//   eval_S_Q(params, support, query) -> losses[len(eval steps)]
+//
+//===----------------------------------------------------------------------===//
+#include "metac/MLIRGen/MLIRGen.h"
+#include "metac/Dialect/MetaDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopedHashTable.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <list>
+#include <map>
+#include <optional>
+#include <set>
+
+using namespace mlir;
+using namespace metac;
+using llvm::SMLoc;
+using llvm::SMRange;
+using llvm::StringRef;
+namespace meta = metac::meta;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Values of the language
+//===----------------------------------------------------------------------===//
+
+/// A value during symbolic evaluation.
+struct Val {
+  enum Kind { Tensor, Bool, Record, Int } kind = Tensor;
+  Value value;                                      // Tensor, Bool
+  std::vector<std::pair<std::string, Value>> leaves; // Record: path -> tensor
+  int64_t integer = 0;                              // Int
+
+  static Val tensor(Value v) { return Val{Tensor, v, {}, 0}; }
+  static Val boolean(Value v) { return Val{Bool, v, {}, 0}; }
+  static Val record(std::vector<std::pair<std::string, Value>> leaves) {
+    return Val{Record, Value(), std::move(leaves), 0};
+  }
+  static Val integerVal(int64_t i) { return Val{Int, Value(), {}, i}; }
+};
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "f32";
+  std::string s = "f32[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + std::to_string(d);
+  return s + "]";
+}
+
+std::string describe(const Val &v) {
+  switch (v.kind) {
+  case Val::Tensor:
+    return shapeString(shapeOf(v.value));
+  case Val::Bool:
+    return "a boolean tensor";
+  case Val::Record:
+    return "a record of " + std::to_string(v.leaves.size()) + " tensors";
+  case Val::Int:
+    return "an integer";
+  }
+  return "?";
+}
+
+/// Numpy broadcasting of two shapes, or nullopt.
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                    ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return std::nullopt;
+    out[i] = std::max(da, db);
+  }
+  return out;
+}
+
+/// A parameter the runtime initialises.
+struct ParamSpec {
+  std::string name;
+  SmallVector<int64_t> shape;
+  std::string init; // Descriptor syntax: "uniform -0.5 0.5".
+  SMLoc loc;
+};
+
+/// Names in scope: a stack of maps, innermost last.
+class Scope {
+public:
+  void push() { frames.emplace_back(); }
+  void pop() { frames.pop_back(); }
+  void set(StringRef name, Val v) { frames.back()[name.str()] = std::move(v); }
+  /// Updates the innermost frame that defines `name`, else defines it here.
+  void assign(StringRef name, Val v) {
+    for (auto &frame : llvm::reverse(frames))
+      if (frame.count(name.str())) {
+        frame[name.str()] = std::move(v);
+        return;
+      }
+    set(name, std::move(v));
+  }
+  Val *lookup(StringRef name) {
+    for (auto &frame : llvm::reverse(frames)) {
+      auto it = frame.find(name.str());
+      if (it != frame.end())
+        return &it->second;
+    }
+    return nullptr;
+  }
+
+private:
+  // A list, so that pointers to values stay valid while frames come and go.
+  std::list<std::map<std::string, Val>> frames;
+};
+
+//===----------------------------------------------------------------------===//
+// The generator
+//===----------------------------------------------------------------------===//
+
+class MLIRGenImpl {
+public:
+  MLIRGenImpl(MLIRContext &ctx, const Program &program, metac::DiagnosticEngine &diags,
+              ProgramInfo &info)
+      : ctx(ctx), program(program), diags(diags), info(info), builder(&ctx) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  using OptVal = std::optional<Val>;
+
+  // Locations and errors. `fail` reports and returns nullopt, so that
+  // `return fail(...)` ends the evaluation of the enclosing expression.
+  Location loc(SMLoc l) {
+    auto [line, col] = diags.getLineAndColumn(l);
+    if (!line)
+      return builder.getUnknownLoc();
+    return FileLineColLoc::get(&ctx, diags.getBufferName(l), line, col);
+  }
+  std::nullopt_t fail(SMLoc l, const Twine &msg, ArrayRef<SMRange> r = {}) {
+    diags.error(l, msg, r);
+    return std::nullopt;
+  }
+
+  // Tensors.
+  RankedTensorType f32(ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, builder.getF32Type());
+  }
+  Value constant(ArrayRef<int64_t> shape, float v, SMLoc l) {
+    return builder.create<meta::ConstantOp>(loc(l), f32(shape), v);
+  }
+  Value broadcastTo(Value v, ArrayRef<int64_t> shape, SMLoc l) {
+    if (shapeOf(v) == shape)
+      return v;
+    return builder.create<meta::BroadcastOp>(loc(l), f32(shape), v);
+  }
+  Value reshape(Value v, ArrayRef<int64_t> shape, SMLoc l) {
+    if (shapeOf(v) == shape)
+      return v;
+    return builder.create<meta::ReshapeOp>(loc(l), f32(shape), v);
+  }
+  Value reduceAll(Value v, SMLoc l) {
+    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, shapeOf(v).size()));
+    if (axes.empty())
+      return v;
+    return builder.create<meta::ReduceSumOp>(loc(l), f32({}), v,
+                                             builder.getDenseI64ArrayAttr(axes));
+  }
+  int64_t numElements(Value v) {
+    return cast<RankedTensorType>(v.getType()).getNumElements();
+  }
+
+  // Expressions.
+  OptVal eval(const Expr &e);
+  OptVal evalTensor(const Expr &e, StringRef what);
+  OptVal evalBinary(const BinaryExpr &e);
+  OptVal applyBinary(BinaryOp op, const Val &a, const Val &b, SMLoc opLoc,
+                     const Expr *lhsExpr, const Expr *rhsExpr);
+  std::optional<Value> tensorBinary(BinaryOp op, Value a, Value b, SMLoc opLoc,
+                                    const Expr *lhsExpr, const Expr *rhsExpr);
+  OptVal evalCall(const CallExpr &call);
+  OptVal evalBuiltin(const CallExpr &call, bool &handled);
+  OptVal evalGrad(const CallExpr &call);
+  OptVal evalModelCall(const CallExpr &call, const ModelDecl &model);
+  OptVal evalDense(const CallExpr &call);
+  OptVal evalDraw(const CallExpr &dist, SMLoc nameLoc, bool perTask);
+  OptVal field(const Val &base, StringRef name, SMLoc l);
+  std::optional<SmallVector<int64_t>> evalIntList(const Expr &e, StringRef what);
+  std::optional<int64_t> evalInt(const Expr &e, StringRef what);
+  std::optional<double> evalConstant(const Expr &e, StringRef what);
+  OptVal mapLeaves(const Val &v, function_ref<Value(Value)> fn, SMLoc l,
+                   StringRef what);
+
+  // Statements.
+  LogicalResult genBlock(const metac::Block &block, bool allowReturnValue,
+                         OptVal *result);
+  LogicalResult genStmt(const Stmt &stmt, OptVal *result);
+  LogicalResult genRepeat(const RepeatStmt &repeat);
+  LogicalResult assignPath(const AssignStmt &assign, Val v);
+
+  // Declarations and kernels.
+  LogicalResult collectModelParams(const ModelDecl &model);
+  LogicalResult checkLearner(const LearnerDecl &learner);
+  LogicalResult genSampleKernel(int64_t n);
+  LogicalResult genMetaGradKernel(int64_t s, int64_t q);
+  LogicalResult genAdaptKernel(int64_t s);
+  LogicalResult genEvalKernel(int64_t s, int64_t q);
+  func::FuncOp beginKernel(StringRef name, ArrayRef<Type> inputs,
+                           StringRef kind);
+  void endKernel(func::FuncOp fn, ArrayRef<Value> results);
+  SmallVector<Type> paramTypes();
+  SmallVector<Type> dataTypes(int64_t n);
+  Val paramsRecord(ValueRange args);
+  Val dataRecord(ValueRange args);
+  void bindMetaParams(ValueRange args);
+  /// Runs the adapt block on (theta, support); `steps` overrides the repeat
+  /// count (evaluation). Returns the adapted parameter record.
+  OptVal runAdapt(Val theta, Val support, std::optional<int64_t> steps);
+  OptVal runObjective(Val theta, Val query);
+  std::string descriptor();
+
+  MLIRContext &ctx;
+  const Program &program;
+  metac::DiagnosticEngine &diags;
+  ProgramInfo &info;
+  OpBuilder builder;
+  ModuleOp module;
+  Scope scope;
+
+  // The learner being compiled and what it refers to.
+  const LearnerDecl *learner = nullptr;
+  const TasksDecl *tasks = nullptr;
+  const ModelDecl *model = nullptr;
+  const AdaptItem *adapt = nullptr;
+  const ObjectiveItem *objective = nullptr;
+  const RepeatStmt *innerLoop = nullptr; // The adapt block's repeat.
+  std::vector<ParamSpec> modelParams, metaParams;
+  std::vector<std::pair<std::string, SmallVector<int64_t>>> dataFields;
+  std::map<std::string, int64_t> settings;
+  SmallVector<int64_t> evalSteps, evalShots;
+  std::string optimizerLine;
+  std::vector<std::string> kernelNames, kernelLines;
+
+  // Evaluation state.
+  bool collecting = false;       // Dry run of a model: declare parameters.
+  std::vector<ParamSpec> *collected = nullptr;
+  std::set<std::string> declaredNames;
+  unsigned denseCounter = 0;     // dense layers seen in the current model call
+  const Val *currentParams = nullptr; // theta inside a model call
+  Value taskKey, dataKey;        // Inside task sampling.
+  int64_t drawStream = 0;        // Stream of the next random draw.
+  std::optional<int64_t> repeatOverride;
+  unsigned modelDepth = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalTensor(const Expr &e, StringRef what) {
+  OptVal v = eval(e);
+  if (!v)
+    return std::nullopt;
+  if (v->kind == Val::Int)
+    return Val::tensor(constant({}, float(v->integer), e.getStartLoc()));
+  if (v->kind != Val::Tensor)
+    return fail(e.getStartLoc(),
+                Twine(what) + " must be a tensor, but this is " + describe(*v),
+                e.getRange());
+  return v;
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::eval(const Expr &e) {
+  switch (e.getKind()) {
+  case Expr::Kind::Number: {
+    auto &n = cast<NumberExpr>(e);
+    return Val::tensor(constant({}, float(n.getValue()), n.getLoc()));
+  }
+  case Expr::Kind::String:
+    return fail(e.getLoc(), "strings are not values here", e.getRange());
+  case Expr::Kind::Name: {
+    auto &n = cast<NameExpr>(e);
+    if (Val *v = scope.lookup(n.getName()))
+      return *v;
+    if (n.getName() == "pi")
+      return Val::tensor(constant({}, float(M_PI), n.getLoc()));
+    if (program.lookup(n.getName()))
+      return fail(n.getLoc(),
+                  "'" + n.getName() + "' is a declaration, not a value",
+                  n.getIdentifier().getRange());
+    return fail(n.getLoc(), "unknown name '" + n.getName() + "'",
+                n.getIdentifier().getRange());
+  }
+  case Expr::Kind::Field: {
+    auto &f = cast<FieldExpr>(e);
+    OptVal base = eval(f.getBase());
+    if (!base)
+      return std::nullopt;
+    return field(*base, f.getField(), f.getFieldIdentifier().loc);
+  }
+  case Expr::Kind::Index: {
+    auto &ix = cast<IndexExpr>(e);
+    OptVal base = evalTensor(ix.getBase(), "an indexed value");
+    if (!base)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(base->value);
+    if (ix.getIndices().size() != shape.size())
+      return fail(ix.getLoc(),
+                  llvm::formatv("{0} indices given for a value of shape {1}",
+                                ix.getIndices().size(), shapeString(shape)));
+    SmallVector<int64_t> offsets, ones(shape.size(), 1);
+    for (auto [i, idx] : llvm::enumerate(ix.getIndices())) {
+      std::optional<int64_t> k = evalInt(*idx, "an index");
+      if (!k)
+        return std::nullopt;
+      if (*k < 0 || *k >= shape[i])
+        return fail(idx->getStartLoc(),
+                    llvm::formatv("index {0} is out of range for dimension "
+                                  "{1} of size {2}",
+                                  *k, i, shape[i]),
+                    idx->getRange());
+      offsets.push_back(*k);
+    }
+    Value slice = builder.create<meta::SliceOp>(
+        loc(ix.getLoc()), f32(ones), base->value,
+        builder.getDenseI64ArrayAttr(offsets));
+    return Val::tensor(reshape(slice, {}, ix.getLoc()));
+  }
+  case Expr::Kind::Call:
+    return evalCall(cast<CallExpr>(e));
+  case Expr::Kind::Binary:
+    return evalBinary(cast<BinaryExpr>(e));
+  case Expr::Kind::Unary: {
+    auto &u = cast<UnaryExpr>(e);
+    OptVal v = eval(u.getOperand());
+    if (!v)
+      return std::nullopt;
+    if (v->kind == Val::Int)
+      return Val::integerVal(-v->integer);
+    return mapLeaves(
+        *v,
+        [&](Value x) { return builder.create<meta::NegOp>(loc(u.getLoc()), x); },
+        u.getLoc(), "negation");
+  }
+  case Expr::Kind::List:
+    return fail(e.getLoc(),
+                "a list is only allowed as a shape, an axis list or a "
+                "permutation",
+                e.getRange());
+  }
+  return std::nullopt;
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::mapLeaves(const Val &v, function_ref<Value(Value)> fn,
+                              SMLoc l, StringRef what) {
+  if (v.kind == Val::Tensor)
+    return Val::tensor(fn(v.value));
+  if (v.kind == Val::Record) {
+    Val out = v;
+    for (auto &[name, leaf] : out.leaves)
+      leaf = fn(leaf);
+    return out;
+  }
+  return fail(l, Twine(what) + " needs a tensor or a record, not " +
+                     describe(v));
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::field(const Val &base, StringRef name, SMLoc l) {
+  if (base.kind != Val::Record)
+    return fail(l, "cannot take field '" + name + "' of " + describe(base));
+  std::vector<std::pair<std::string, Value>> sub;
+  std::string prefix = (name + ".").str();
+  for (auto &[path, leaf] : base.leaves) {
+    if (path == name)
+      return Val::tensor(leaf);
+    if (StringRef(path).starts_with(prefix))
+      sub.push_back({path.substr(prefix.size()), leaf});
+  }
+  if (sub.empty()) {
+    std::string fields;
+    std::set<std::string> seen;
+    for (auto &[path, leaf] : base.leaves) {
+      std::string first = StringRef(path).split('.').first.str();
+      if (seen.insert(first).second)
+        fields += (fields.empty() ? "'" : ", '") + first + "'";
+    }
+    return fail(l, "no field '" + name + "' (fields are " + fields + ")");
+  }
+  return Val::record(std::move(sub));
+}
+
+std::optional<int64_t> MLIRGenImpl::evalInt(const Expr &e, StringRef what) {
+  if (auto *n = dyn_cast<NumberExpr>(&e)) {
+    if (!n->isInteger()) {
+      diags.error(e.getStartLoc(), Twine(what) + " must be an integer",
+                  e.getRange());
+      return std::nullopt;
+    }
+    return n->getIntValue();
+  }
+  if (auto *u = dyn_cast<UnaryExpr>(&e)) {
+    std::optional<int64_t> v = evalInt(u->getOperand(), what);
+    return v ? std::optional<int64_t>(-*v) : std::nullopt;
+  }
+  if (auto *n = dyn_cast<NameExpr>(&e))
+    if (Val *v = scope.lookup(n->getName()); v && v->kind == Val::Int)
+      return v->integer;
+  diags.error(e.getStartLoc(),
+              Twine(what) + " must be an integer known at compile time",
+              e.getRange());
+  return std::nullopt;
+}
+
+std::optional<double> MLIRGenImpl::evalConstant(const Expr &e, StringRef what) {
+  if (auto *n = dyn_cast<NumberExpr>(&e))
+    return n->getValue();
+  if (auto *u = dyn_cast<UnaryExpr>(&e)) {
+    std::optional<double> v = evalConstant(u->getOperand(), what);
+    return v ? std::optional<double>(-*v) : std::nullopt;
+  }
+  if (auto *n = dyn_cast<NameExpr>(&e); n && n->getName() == "pi")
+    return M_PI;
+  diags.error(e.getStartLoc(), Twine(what) + " must be a number", e.getRange());
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>>
+MLIRGenImpl::evalIntList(const Expr &e, StringRef what) {
+  auto *list = dyn_cast<ListExpr>(&e);
+  if (!list) {
+    diags.error(e.getStartLoc(), Twine(what) + " must be a list like [n, 1]",
+                e.getRange());
+    return std::nullopt;
+  }
+  SmallVector<int64_t> out;
+  for (const ExprPtr &el : list->getElements()) {
+    std::optional<int64_t> v = evalInt(*el, what);
+    if (!v)
+      return std::nullopt;
+    out.push_back(*v);
+  }
+  return out;
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalBinary(const BinaryExpr &e) {
+  OptVal a = eval(e.getLHS());
+  if (!a)
+    return std::nullopt;
+  OptVal b = eval(e.getRHS());
+  if (!b)
+    return std::nullopt;
+  // Compile-time integer arithmetic stays integer (shapes, indices).
+  if (a->kind == Val::Int && b->kind == Val::Int) {
+    switch (e.getOp()) {
+    case BinaryOp::Add:
+      return Val::integerVal(a->integer + b->integer);
+    case BinaryOp::Sub:
+      return Val::integerVal(a->integer - b->integer);
+    case BinaryOp::Mul:
+      return Val::integerVal(a->integer * b->integer);
+    default:
+      break;
+    }
+  }
+  return applyBinary(e.getOp(), *a, *b, e.getOpLoc(), &e.getLHS(),
+                     &e.getRHS());
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::applyBinary(BinaryOp op, const Val &a0, const Val &b0,
+                                SMLoc opLoc, const Expr *lhsExpr,
+                                const Expr *rhsExpr) {
+  auto toTensor = [&](const Val &v) {
+    return v.kind == Val::Int
+               ? Val::tensor(constant({}, float(v.integer), opLoc))
+               : v;
+  };
+  Val a = toTensor(a0), b = toTensor(b0);
+  if (a.kind == Val::Bool || b.kind == Val::Bool)
+    return fail(opLoc, "boolean tensors can only be used in select()");
+  // Records combine field by field; a tensor applies to every field.
+  if (a.kind == Val::Record || b.kind == Val::Record) {
+    if (op == BinaryOp::MatMul || isComparison(op))
+      return fail(opLoc, "'" + getBinaryOpSpelling(op) +
+                             "' is not defined on records");
+    if (a.kind == Val::Record && b.kind == Val::Record) {
+      if (a.leaves.size() != b.leaves.size() ||
+          !llvm::all_of(llvm::zip(a.leaves, b.leaves), [](auto pair) {
+            return std::get<0>(pair).first == std::get<1>(pair).first;
+          }))
+        return fail(opLoc, "records of different structure: " + describe(a) +
+                               " and " + describe(b));
+    }
+    const Val &rec = a.kind == Val::Record ? a : b;
+    Val out = rec;
+    for (size_t i = 0; i < rec.leaves.size(); ++i) {
+      Value x = a.kind == Val::Record ? a.leaves[i].second : a.value;
+      Value y = b.kind == Val::Record ? b.leaves[i].second : b.value;
+      auto r = tensorBinary(op, x, y, opLoc, lhsExpr, rhsExpr);
+      if (!r)
+        return std::nullopt;
+      out.leaves[i].second = *r;
+    }
+    return out;
+  }
+  auto r = tensorBinary(op, a.value, b.value, opLoc, lhsExpr, rhsExpr);
+  if (!r)
+    return std::nullopt;
+  return isComparison(op) ? Val::boolean(*r) : Val::tensor(*r);
+}
+
+std::optional<Value> MLIRGenImpl::tensorBinary(BinaryOp op, Value a, Value b,
+                                               SMLoc opLoc,
+                                               const Expr *lhsExpr,
+                                               const Expr *rhsExpr) {
+  Location l = loc(opLoc);
+  auto noteOperands = [&] {
+    if (lhsExpr)
+      diags.note(lhsExpr->getStartLoc(),
+                 "left operand has shape " + shapeString(shapeOf(a)),
+                 lhsExpr->getRange());
+    if (rhsExpr)
+      diags.note(rhsExpr->getStartLoc(),
+                 "right operand has shape " + shapeString(shapeOf(b)),
+                 rhsExpr->getRange());
+  };
+  if (op == BinaryOp::MatMul) {
+    ArrayRef<int64_t> sa = shapeOf(a), sb = shapeOf(b);
+    if (sa.size() != 2 || sb.size() != 2 || sa[1] != sb[0]) {
+      diags.error(opLoc, "matrix product needs [m, k] @ [k, n], got " +
+                             shapeString(sa) + " @ " + shapeString(sb));
+      noteOperands();
+      return std::nullopt;
+    }
+    return builder.create<meta::MatmulOp>(l, f32({sa[0], sb[1]}), a, b)
+        .getResult();
+  }
+  auto shape = broadcastShapes(shapeOf(a), shapeOf(b));
+  if (!shape) {
+    diags.error(opLoc, "shapes " + shapeString(shapeOf(a)) + " and " +
+                           shapeString(shapeOf(b)) +
+                           " cannot be broadcast together");
+    noteOperands();
+    return std::nullopt;
+  }
+  a = broadcastTo(a, *shape, opLoc);
+  b = broadcastTo(b, *shape, opLoc);
+  switch (op) {
+  case BinaryOp::Add:
+    return builder.create<meta::AddOp>(l, a, b).getResult();
+  case BinaryOp::Sub:
+    return builder.create<meta::SubOp>(l, a, b).getResult();
+  case BinaryOp::Mul:
+    return builder.create<meta::MulOp>(l, a, b).getResult();
+  case BinaryOp::Div:
+    return builder.create<meta::DivOp>(l, a, b).getResult();
+  default: {
+    StringRef pred = op == BinaryOp::Lt   ? "lt"
+                     : op == BinaryOp::Le ? "le"
+                     : op == BinaryOp::Gt ? "gt"
+                     : op == BinaryOp::Ge ? "ge"
+                     : op == BinaryOp::Eq ? "eq"
+                                          : "ne";
+    auto boolType = RankedTensorType::get(*shape, builder.getI1Type());
+    return builder
+        .create<meta::CmpOp>(l, boolType, builder.getStringAttr(pred), a, b)
+        .getResult();
+  }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Calls
+//===----------------------------------------------------------------------===//
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalCall(const CallExpr &call) {
+  for (const KeywordArg &kw : call.getKwargs())
+    if (call.getCallee() != "sum" && call.getCallee() != "mean")
+      return fail(kw.name.loc, "'" + call.getCallee() +
+                                   "' takes no keyword argument '" +
+                                   kw.name.name + "'",
+                  kw.name.getRange());
+  bool handled = false;
+  OptVal v = evalBuiltin(call, handled);
+  if (handled)
+    return v;
+  if (const Decl *d = program.lookup(call.getCallee())) {
+    if (auto *m = dyn_cast<ModelDecl>(d))
+      return evalModelCall(call, *m);
+    return fail(call.getLoc(), "'" + call.getCallee() + "' is not a model",
+                call.getCalleeIdentifier().getRange());
+  }
+  return fail(call.getLoc(), "unknown function '" + call.getCallee() + "'",
+              call.getCalleeIdentifier().getRange());
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call, bool &handled) {
+  StringRef name = call.getCallee();
+  SMLoc l = call.getLoc();
+  Location ml = loc(l);
+  auto args = call.getArgs();
+  handled = true;
+  auto arity = [&](size_t lo, size_t hi) -> bool {
+    if (args.size() >= lo && args.size() <= hi)
+      return true;
+    std::string expected = lo == hi ? std::to_string(lo)
+                                    : std::to_string(lo) + " to " +
+                                          std::to_string(hi);
+    diags.error(l,
+                "'" + name + "' expects " + expected + " argument" +
+                    (hi == 1 ? "" : "s") + ", got " +
+                    std::to_string(args.size()),
+                call.getRange());
+    return false;
+  };
+
+  using UnaryBuilder = function_ref<Value(Value)>;
+  auto unary = [&](UnaryBuilder fn) -> OptVal {
+    if (!arity(1, 1))
+      return std::nullopt;
+    OptVal x = eval(*args[0]);
+    if (!x)
+      return std::nullopt;
+    if (x->kind == Val::Int)
+      x = Val::tensor(constant({}, float(x->integer), l));
+    return mapLeaves(*x, fn, l, "'" + name.str() + "'");
+  };
+#define METAC_UNARY(NAME, OP)                                                  \
+  if (name == NAME)                                                            \
+    return unary(                                                              \
+        [&](Value x) { return builder.create<meta::OP>(ml, x).getResult(); });
+  METAC_UNARY("sin", SinOp)
+  METAC_UNARY("cos", CosOp)
+  METAC_UNARY("exp", ExpOp)
+  METAC_UNARY("log", LogOp)
+  METAC_UNARY("tanh", TanhOp)
+  METAC_UNARY("relu", ReluOp)
+  METAC_UNARY("sigmoid", SigmoidOp)
+  METAC_UNARY("sqrt", SqrtOp)
+  METAC_UNARY("abs", AbsOp)
+  METAC_UNARY("square", SquareOp)
+  METAC_UNARY("sign", SignOp)
+  METAC_UNARY("stop_grad", StopGradientOp)
+#undef METAC_UNARY
+
+  if (name == "grad")
+    return evalGrad(call);
+  if (name == "dense")
+    return evalDense(call);
+
+  if (name == "maximum" || name == "minimum") {
+    if (!arity(2, 2))
+      return std::nullopt;
+    OptVal a = evalTensor(*args[0], "the first argument");
+    OptVal b = a ? evalTensor(*args[1], "the second argument") : std::nullopt;
+    if (!b)
+      return std::nullopt;
+    auto shape = broadcastShapes(shapeOf(a->value), shapeOf(b->value));
+    if (!shape)
+      return fail(l, "arguments of shapes " + describe(*a) + " and " +
+                         describe(*b) + " cannot be broadcast together");
+    Value x = broadcastTo(a->value, *shape, l),
+          y = broadcastTo(b->value, *shape, l);
+    if (name == "maximum")
+      return Val::tensor(builder.create<meta::MaxOp>(ml, x, y));
+    return Val::tensor(builder.create<meta::MinOp>(ml, x, y));
+  }
+
+  if (name == "select") {
+    if (!arity(3, 3))
+      return std::nullopt;
+    OptVal c = eval(*args[0]);
+    if (!c)
+      return std::nullopt;
+    if (c->kind != Val::Bool)
+      return fail(args[0]->getStartLoc(),
+                  "the condition of select() must be a comparison, not " +
+                      describe(*c),
+                  args[0]->getRange());
+    OptVal a = evalTensor(*args[1], "the second argument of select()");
+    OptVal b = a ? evalTensor(*args[2], "the third argument of select()")
+                 : std::nullopt;
+    if (!b)
+      return std::nullopt;
+    auto shape = broadcastShapes(shapeOf(a->value), shapeOf(b->value));
+    if (shape)
+      shape = broadcastShapes(*shape, shapeOf(c->value));
+    if (!shape || ArrayRef<int64_t>(*shape) != shapeOf(c->value))
+      return fail(l, "select() needs values broadcastable to the condition's "
+                     "shape " +
+                         shapeString(shapeOf(c->value)));
+    return Val::tensor(builder.create<meta::SelectOp>(
+        ml, f32(*shape), c->value, broadcastTo(a->value, *shape, l),
+        broadcastTo(b->value, *shape, l)));
+  }
+
+  if (name == "sum" || name == "mean") {
+    if (!arity(1, 1))
+      return std::nullopt;
+    OptVal x = evalTensor(*args[0], "the argument of '" + name.str() + "'");
+    if (!x)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(x->value);
+    SmallVector<int64_t> axes;
+    for (const KeywordArg &kw : call.getKwargs()) {
+      if (kw.name.name != "axis")
+        return fail(kw.name.loc,
+                    "'" + name + "' takes no keyword argument '" +
+                        kw.name.name + "' (did you mean 'axis'?)",
+                    kw.name.getRange());
+      std::optional<int64_t> a = evalInt(*kw.value, "an axis");
+      if (!a)
+        return std::nullopt;
+      int64_t axis = *a < 0 ? *a + (int64_t)shape.size() : *a;
+      if (axis < 0 || axis >= (int64_t)shape.size())
+        return fail(kw.value->getStartLoc(),
+                    llvm::formatv("axis {0} is out of range for a value of "
+                                  "shape {1}",
+                                  *a, shapeString(shape)),
+                    kw.value->getRange());
+      axes.push_back(axis);
+    }
+    if (call.getKwargs().empty())
+      axes.assign(llvm::seq<int64_t>(0, shape.size()).begin(),
+                  llvm::seq<int64_t>(0, shape.size()).end());
+    SmallVector<int64_t> kept;
+    int64_t count = 1;
+    for (auto [i, d] : llvm::enumerate(shape)) {
+      if (llvm::is_contained(axes, (int64_t)i))
+        count *= d;
+      else
+        kept.push_back(d);
+    }
+    Value s = x->value;
+    if (!axes.empty())
+      s = builder.create<meta::ReduceSumOp>(ml, f32(kept), x->value,
+                                            builder.getDenseI64ArrayAttr(axes));
+    if (name == "mean")
+      s = builder.create<meta::DivOp>(ml, s, constant(kept, float(count), l));
+    return Val::tensor(s);
+  }
+
+  if (name == "mse") {
+    if (!arity(2, 2))
+      return std::nullopt;
+    OptVal a = evalTensor(*args[0], "the prediction");
+    OptVal b = a ? evalTensor(*args[1], "the target") : std::nullopt;
+    if (!b)
+      return std::nullopt;
+    if (shapeOf(a->value) != shapeOf(b->value)) {
+      diags.error(l, "mse() needs a prediction and a target of one shape, got " +
+                         describe(*a) + " and " + describe(*b),
+                  call.getRange());
+      diags.note(args[0]->getStartLoc(),
+                 "prediction has shape " + describe(*a), args[0]->getRange());
+      return std::nullopt;
+    }
+    Value d = builder.create<meta::SubOp>(ml, a->value, b->value);
+    Value sq = builder.create<meta::SquareOp>(ml, d);
+    Value total = reduceAll(sq, l);
+    return Val::tensor(builder.create<meta::DivOp>(
+        ml, total, constant({}, float(numElements(sq)), l)));
+  }
+
+  if (name == "reshape") {
+    if (!arity(2, 2))
+      return std::nullopt;
+    OptVal x = evalTensor(*args[0], "the argument of reshape()");
+    if (!x)
+      return std::nullopt;
+    auto shape = evalIntList(*args[1], "the new shape");
+    if (!shape)
+      return std::nullopt;
+    int64_t count = 1;
+    for (int64_t d : *shape) {
+      if (d <= 0)
+        return fail(args[1]->getStartLoc(), "dimensions must be positive",
+                    args[1]->getRange());
+      count *= d;
+    }
+    if (count != numElements(x->value))
+      return fail(l,
+                  llvm::formatv("cannot reshape {0} ({1} elements) to {2} "
+                                "({3} elements)",
+                                describe(*x), numElements(x->value),
+                                shapeString(*shape), count),
+                  call.getRange());
+    return Val::tensor(reshape(x->value, *shape, l));
+  }
+
+  if (name == "transpose") {
+    if (!arity(1, 2))
+      return std::nullopt;
+    OptVal x = evalTensor(*args[0], "the argument of transpose()");
+    if (!x)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(x->value);
+    SmallVector<int64_t> perm;
+    if (args.size() == 2) {
+      auto p = evalIntList(*args[1], "the permutation");
+      if (!p)
+        return std::nullopt;
+      perm = *p;
+      SmallVector<int64_t> sorted = perm;
+      llvm::sort(sorted);
+      if (sorted.size() != shape.size() ||
+          !llvm::equal(sorted, llvm::seq<int64_t>(0, shape.size())))
+        return fail(args[1]->getStartLoc(),
+                    "not a permutation of the " +
+                        std::to_string(shape.size()) + " dimensions of " +
+                        describe(*x),
+                    args[1]->getRange());
+    } else {
+      if (shape.size() != 2)
+        return fail(l,
+                    "transpose() without a permutation needs a 2-D tensor, "
+                    "got " + describe(*x),
+                    call.getRange());
+      perm = {1, 0};
+    }
+    SmallVector<int64_t> out;
+    for (int64_t p : perm)
+      out.push_back(shape[p]);
+    return Val::tensor(builder.create<meta::TransposeOp>(
+        ml, f32(out), x->value, builder.getDenseI64ArrayAttr(perm)));
+  }
+
+  if (name == "uniform" || name == "normal")
+    return fail(l, "'" + name +
+                       "' draws random numbers: write 'x ~ " + name +
+                       "(...)' in a tasks declaration",
+                call.getCalleeIdentifier().getRange());
+
+  handled = false;
+  return std::nullopt;
+}
+
+/// grad(scalar, target): the target's leaves become a meta.grad region's
+/// arguments, and the scalar is evaluated inside with the target rebound.
+MLIRGenImpl::OptVal MLIRGenImpl::evalGrad(const CallExpr &call) {
+  auto args = call.getArgs();
+  if (args.size() != 2)
+    return fail(call.getLoc(),
+                "'grad' expects 2 arguments (a scalar and what to "
+                "differentiate it with respect to), got " +
+                    std::to_string(args.size()),
+                call.getRange());
+  // The target must be a variable or a field path, so it can be rebound.
+  SmallVector<std::string> path;
+  const Expr *t = args[1].get();
+  while (auto *f = dyn_cast<FieldExpr>(t)) {
+    path.insert(path.begin(), f->getField().str());
+    t = &f->getBase();
+  }
+  auto *root = dyn_cast<NameExpr>(t);
+  if (!root)
+    return fail(args[1]->getStartLoc(),
+                "grad() differentiates with respect to a variable or a field "
+                "such as 'theta' or 'theta.dense1'",
+                args[1]->getRange());
+  OptVal target = eval(*args[1]);
+  if (!target)
+    return std::nullopt;
+  if (target->kind != Val::Tensor && target->kind != Val::Record)
+    return fail(args[1]->getStartLoc(),
+                "cannot differentiate with respect to " + describe(*target),
+                args[1]->getRange());
+  SmallVector<Value> operands;
+  if (target->kind == Val::Tensor)
+    operands.push_back(target->value);
+  for (auto &[n, v] : target->leaves)
+    operands.push_back(v);
+  SmallVector<Type> types;
+  for (Value v : operands)
+    types.push_back(v.getType());
+
+  Location ml = loc(call.getLoc());
+  auto grad = builder.create<meta::GradOp>(ml, types, operands);
+  mlir::Block *body = builder.createBlock(&grad.getBody());
+  for (Type type : types)
+    body->addArgument(type, ml);
+
+  // Rebind the target to the block arguments inside the region.
+  Val rebound = *target;
+  if (rebound.kind == Val::Tensor)
+    rebound.value = body->getArgument(0);
+  for (auto [i, leaf] : llvm::enumerate(rebound.leaves))
+    leaf.second = body->getArgument(i);
+  Val *rootVal = scope.lookup(root->getName());
+  Val saved = *rootVal;
+  if (path.empty()) {
+    *rootVal = rebound;
+  } else {
+    std::string prefix = llvm::join(path, ".");
+    for (auto &[p, leaf] : rootVal->leaves) {
+      if (p == prefix)
+        leaf = rebound.value;
+      else if (StringRef(p).starts_with(prefix + "."))
+        for (auto &[q, v] : rebound.leaves)
+          if (p == prefix + "." + q)
+            leaf = v;
+    }
+  }
+  OptVal scalar = eval(*args[0]);
+  *rootVal = saved;
+  if (scalar && scalar->kind == Val::Tensor && !shapeOf(scalar->value).empty())
+    scalar = fail(args[0]->getStartLoc(),
+                  "grad() needs a scalar to differentiate, but this has shape " +
+                      describe(*scalar),
+                  args[0]->getRange());
+  else if (scalar && scalar->kind != Val::Tensor)
+    scalar = fail(args[0]->getStartLoc(),
+                  "grad() needs a scalar to differentiate, not " +
+                      describe(*scalar),
+                  args[0]->getRange());
+  if (!scalar) {
+    builder.setInsertionPointAfter(grad);
+    grad.erase();
+    return std::nullopt;
+  }
+  builder.create<meta::YieldOp>(ml, scalar->value);
+  builder.setInsertionPointAfter(grad);
+
+  Val result = *target;
+  if (result.kind == Val::Tensor)
+    result.value = grad.getResult(0);
+  for (auto [i, leaf] : llvm::enumerate(result.leaves))
+    leaf.second = grad.getResult(i);
+  return result;
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
+  if (!currentParams && !collecting)
+    return fail(call.getLoc(),
+                "'dense' declares parameters, so it can only be used in a "
+                "model",
+                call.getCalleeIdentifier().getRange());
+  auto args = call.getArgs();
+  if (args.size() != 2)
+    return fail(call.getLoc(),
+                "'dense' expects 2 arguments (input, units), got " +
+                    std::to_string(args.size()),
+                call.getRange());
+  OptVal x = evalTensor(*args[0], "the input of dense()");
+  if (!x)
+    return std::nullopt;
+  std::optional<int64_t> units = evalInt(*args[1], "the number of units");
+  if (!units)
+    return std::nullopt;
+  if (*units <= 0)
+    return fail(args[1]->getStartLoc(), "the number of units must be positive",
+                args[1]->getRange());
+  ArrayRef<int64_t> in = shapeOf(x->value);
+  if (in.size() != 2)
+    return fail(args[0]->getStartLoc(),
+                "dense() needs a 2-D input [batch, features], got " +
+                    describe(*x),
+                args[0]->getRange());
+  std::string layer = "dense" + std::to_string(++denseCounter);
+  SmallVector<int64_t> wShape{in[1], *units}, bShape{*units};
+  Value w, b;
+  if (collecting) {
+    double bound = 1.0 / std::sqrt(double(in[1]));
+    std::string init = llvm::formatv("uniform {0} {1}", -bound, bound).str();
+    collected->push_back({layer + ".w", wShape, init, call.getLoc()});
+    collected->push_back({layer + ".b", bShape, init, call.getLoc()});
+    w = constant(wShape, 0, call.getLoc());
+    b = constant(bShape, 0, call.getLoc());
+  } else {
+    OptVal wv = field(*currentParams, layer + ".w", call.getLoc());
+    OptVal bv = wv ? field(*currentParams, layer + ".b", call.getLoc())
+                   : std::nullopt;
+    if (!bv)
+      return std::nullopt;
+    w = wv->value;
+    b = bv->value;
+    if (shapeOf(w) != ArrayRef<int64_t>(wShape))
+      return fail(call.getLoc(), "input of " + describe(*x) +
+                                     " does not match the layer's weight " +
+                                     shapeString(shapeOf(w)));
+  }
+  Location ml = loc(call.getLoc());
+  Value y = builder.create<meta::MatmulOp>(ml, f32({in[0], *units}), x->value, w);
+  return Val::tensor(
+      builder.create<meta::AddOp>(ml, y, broadcastTo(b, {in[0], *units},
+                                                     call.getLoc())));
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call, const ModelDecl &m) {
+  auto args = call.getArgs();
+  size_t expected = m.getArgs().size() + 1;
+  if (args.size() != expected)
+    return fail(call.getLoc(),
+                llvm::formatv("model '{0}' expects {1} arguments (its "
+                              "parameters, then {2} input{3}), got {4}",
+                              m.getName(), expected, expected - 1,
+                              expected == 2 ? "" : "s", args.size()),
+                call.getRange());
+  if (modelDepth > 8)
+    return fail(call.getLoc(), "models call each other too deeply");
+  if (model && &m != model)
+    return fail(call.getLoc(), "the learner's model is '" + model->getName() +
+                                   "'; calling another model is not supported "
+                                   "yet");
+  OptVal params = eval(*args[0]);
+  if (!params)
+    return std::nullopt;
+  if (params->kind != Val::Record)
+    return fail(args[0]->getStartLoc(),
+                "the first argument of model '" + m.getName() +
+                    "' must be its parameter record (e.g. theta), not " +
+                    describe(*params),
+                args[0]->getRange());
+  if (!collecting && params->leaves.size() != modelParams.size())
+    return fail(args[0]->getStartLoc(),
+                "this record does not hold the parameters of model '" +
+                    m.getName() + "'",
+                args[0]->getRange());
+
+  // Bind the inputs, checking shapes and binding symbolic dimensions.
+  std::map<std::string, int64_t> symbols;
+  std::vector<std::pair<std::string, Val>> bound;
+  for (auto [argDecl, argExpr] : llvm::zip(m.getArgs(), args.drop_front())) {
+    OptVal v = evalTensor(*argExpr, "a model input");
+    if (!v)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(v->value);
+    const TypeAST &type = argDecl.type;
+    bool ok = type.getRank() == shape.size() &&
+              (type.hasShape() || shape.empty());
+    for (size_t i = 0; ok && i < shape.size(); ++i) {
+      const DimAST &d = type.getDims()[i];
+      if (!d.isSymbolic)
+        ok = d.size == shape[i];
+      else if (symbols.count(d.symbol))
+        ok = symbols[d.symbol] == shape[i];
+      else
+        symbols[d.symbol] = shape[i];
+    }
+    if (!ok) {
+      diags.error(argExpr->getStartLoc(),
+                  "model input '" + argDecl.name.name + "' of '" + m.getName() +
+                      "' expects " + type.str() + ", got " + describe(*v),
+                  argExpr->getRange());
+      diags.note(argDecl.name.loc, "'" + argDecl.name.name + "' declared here",
+                 type.getRange());
+      return std::nullopt;
+    }
+    bound.push_back({argDecl.name.name, *v});
+  }
+
+  // Inline the body in a fresh scope.
+  const Val *savedParams = currentParams;
+  unsigned savedDense = denseCounter;
+  Scope savedScope = std::move(scope);
+  scope = Scope();
+  scope.push();
+  for (auto &[name, v] : bound)
+    scope.set(name, v);
+  for (auto &[name, size] : symbols)
+    scope.set(name, Val::integerVal(size));
+  currentParams = &*params;
+  denseCounter = 0;
+  ++modelDepth;
+  OptVal result;
+  LogicalResult ok = genBlock(m.getBody(), /*allowReturnValue=*/true, &result);
+  --modelDepth;
+  currentParams = savedParams;
+  denseCounter = savedDense;
+  scope = std::move(savedScope);
+  if (failed(ok))
+    return std::nullopt;
+  if (!result)
+    return fail(m.getBody().rBraceLoc,
+                "model '" + m.getName() +
+                    "' must end with an expression: its output");
+  if (const auto &rt = m.getResultType(); rt && result->kind == Val::Tensor) {
+    ArrayRef<int64_t> shape = shapeOf(result->value);
+    bool ok2 = rt->getRank() == shape.size();
+    for (size_t i = 0; ok2 && i < shape.size(); ++i) {
+      const DimAST &d = rt->getDims()[i];
+      ok2 = d.isSymbolic ? (!symbols.count(d.symbol) ||
+                            symbols[d.symbol] == shape[i])
+                         : d.size == shape[i];
+    }
+    if (!ok2) {
+      diags.error(m.getBody().back()->getLoc(),
+                  "model '" + m.getName() + "' returns " + describe(*result) +
+                      " but declares " + rt->str());
+      diags.note(rt->getLoc(), "result type declared here", rt->getRange());
+      return std::nullopt;
+    }
+  }
+  return result;
+}
+
+/// `x ~ uniform(lo, hi[, shape])` or `normal(mean, std[, shape])`.
+MLIRGenImpl::OptVal MLIRGenImpl::evalDraw(const CallExpr &dist, SMLoc nameLoc,
+                             bool perTask) {
+  StringRef name = dist.getCallee();
+  if (name != "uniform" && name != "normal")
+    return fail(dist.getLoc(),
+                "unknown distribution '" + name +
+                    "' (expected uniform or normal)",
+                dist.getCalleeIdentifier().getRange());
+  auto args = dist.getArgs();
+  if (args.size() != 2 && args.size() != 3)
+    return fail(dist.getLoc(),
+                "'" + name + "' expects 2 or 3 arguments (" +
+                    (name == "uniform" ? "low, high" : "mean, std") +
+                    "[, shape]), got " + std::to_string(args.size()),
+                dist.getRange());
+  OptVal a = evalTensor(*args[0], "a distribution parameter");
+  OptVal b = a ? evalTensor(*args[1], "a distribution parameter") : std::nullopt;
+  if (!b)
+    return std::nullopt;
+  if (!shapeOf(a->value).empty() || !shapeOf(b->value).empty())
+    return fail(dist.getLoc(), "distribution parameters must be scalars");
+  SmallVector<int64_t> shape;
+  if (args.size() == 3) {
+    auto s = evalIntList(*args[2], "the shape of a draw");
+    if (!s)
+      return std::nullopt;
+    shape = *s;
+    for (int64_t d : shape)
+      if (d <= 0)
+        return fail(args[2]->getStartLoc(), "dimensions must be positive",
+                    args[2]->getRange());
+  }
+  Value key = perTask ? taskKey : dataKey;
+  Location ml = loc(dist.getLoc());
+  Value unit;
+  auto stream = builder.getI64IntegerAttr(drawStream++);
+  if (name == "uniform")
+    unit = builder.create<meta::RandomUniformOp>(ml, f32(shape), key, stream);
+  else
+    unit = builder.create<meta::RandomNormalOp>(ml, f32(shape), key, stream);
+  // uniform: lo + (hi - lo) u;  normal: mean + std z.
+  Value scale = name == "uniform"
+                    ? builder.create<meta::SubOp>(ml, b->value, a->value)
+                          .getResult()
+                    : b->value;
+  Value scaled = builder.create<meta::MulOp>(
+      ml, unit, broadcastTo(scale, shape, dist.getLoc()));
+  return Val::tensor(builder.create<meta::AddOp>(
+      ml, scaled, broadcastTo(a->value, shape, dist.getLoc())));
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+LogicalResult MLIRGenImpl::genBlock(const metac::Block &block, bool allowReturnValue,
+                                    OptVal *result) {
+  for (auto [i, stmt] : llvm::enumerate(block.stmts)) {
+    bool last = i + 1 == block.stmts.size();
+    OptVal value;
+    if (failed(genStmt(*stmt, &value)))
+      return failure();
+    if (isa<ExprStmt>(*stmt)) {
+      if (!last || !allowReturnValue) {
+        diags.warning(stmt->getLoc(), "expression result is unused");
+        continue;
+      }
+      if (result)
+        *result = value;
+    }
+  }
+  return success();
+}
+
+LogicalResult MLIRGenImpl::assignPath(const AssignStmt &assign, Val v) {
+  ArrayRef<Identifier> path = assign.getPath();
+  if (path.size() == 1) {
+    if (path[0].name == "pi")
+      return diags.error(path[0].loc, "'pi' is a constant"), failure();
+    scope.assign(path[0].name, std::move(v));
+    return success();
+  }
+  Val *root = scope.lookup(path[0].name);
+  if (!root || root->kind != Val::Record) {
+    diags.error(path[0].loc, "'" + path[0].name +
+                                 "' is not a record, so its fields cannot be "
+                                 "assigned",
+                path[0].getRange());
+    return failure();
+  }
+  std::string prefix;
+  for (const Identifier &id : path.drop_front())
+    prefix += (prefix.empty() ? "" : ".") + id.name;
+  OptVal old = field(*root, prefix, path.back().loc);
+  if (!old)
+    return failure();
+  if (old->kind == Val::Tensor && v.kind == Val::Tensor &&
+      shapeOf(old->value) == shapeOf(v.value)) {
+    for (auto &[p, leaf] : root->leaves)
+      if (p == prefix)
+        leaf = v.value;
+    return success();
+  }
+  if (old->kind == Val::Record && v.kind == Val::Record &&
+      old->leaves.size() == v.leaves.size()) {
+    for (auto &[p, leaf] : root->leaves)
+      for (auto &[q, nv] : v.leaves)
+        if (p == prefix + "." + q) {
+          if (leaf.getType() != nv.getType())
+            break;
+          leaf = nv;
+        }
+    return success();
+  }
+  diags.error(assign.getEqualLoc(), "cannot assign " + describe(v) + " to '" +
+                                        assign.getPathString() + "', which is " +
+                                        describe(*old));
+  return failure();
+}
+
+LogicalResult MLIRGenImpl::genStmt(const Stmt &stmt, OptVal *result) {
+  switch (stmt.getKind()) {
+  case Stmt::Kind::Assign: {
+    auto &a = cast<AssignStmt>(stmt);
+    OptVal v = eval(a.getValue());
+    if (!v)
+      return failure();
+    return assignPath(a, *v);
+  }
+  case Stmt::Kind::Draw: {
+    auto &d = cast<DrawStmt>(stmt);
+    if (!dataKey && !taskKey)
+      return diags.error(d.getTildeLoc(),
+                         "random draws ('~') are only allowed in a tasks "
+                         "declaration"),
+             failure();
+    OptVal v = evalDraw(d.getDistribution(), d.getIdentifier().loc,
+                        /*perTask=*/!dataKey);
+    if (!v)
+      return failure();
+    scope.assign(d.getName(), *v);
+    return success();
+  }
+  case Stmt::Kind::Repeat:
+    return genRepeat(cast<RepeatStmt>(stmt));
+  case Stmt::Kind::Param: {
+    auto &p = cast<ParamStmt>(stmt);
+    if (!collecting && !currentParams)
+      return diags.error(p.getLoc(),
+                         "'param' declares a model parameter; it is only "
+                         "allowed in a model"),
+             failure();
+    SmallVector<int64_t> shape;
+    for (const DimAST &d : p.getType().getDims()) {
+      if (d.isSymbolic)
+        return diags.error(d.loc, "parameter shapes must be constant"),
+               failure();
+      if (d.size <= 0)
+        return diags.error(d.loc, "dimensions must be positive"), failure();
+      shape.push_back(d.size);
+    }
+    if (p.getType().getElementType() != "f32")
+      return diags.error(p.getType().getLoc(),
+                         "parameters must be f32, not '" +
+                             p.getType().getElementType() + "'"),
+             failure();
+    if (collecting) {
+      std::string init = "zeros";
+      if (p.getInitKind() == ParamStmt::InitKind::Value) {
+        auto v = evalConstant(*p.getInit(), "a parameter's initial value");
+        if (!v)
+          return failure();
+        init = llvm::formatv("const {0}", *v).str();
+      } else if (p.getInitKind() == ParamStmt::InitKind::Draw) {
+        auto *call = dyn_cast<CallExpr>(p.getInit());
+        StringRef kind = call ? call->getCallee() : "";
+        if (!call || !llvm::is_contained({"uniform", "normal",
+                                          "truncated_normal"},
+                                         kind) ||
+            call->getArgs().size() != 2)
+          return diags.error(p.getInit()->getStartLoc(),
+                             "a parameter is drawn from uniform(lo, hi), "
+                             "normal(mean, std) or truncated_normal(mean, std)",
+                             p.getInit()->getRange()),
+                 failure();
+        auto a = evalConstant(*call->getArgs()[0], "a distribution parameter");
+        auto b = a ? evalConstant(*call->getArgs()[1],
+                                  "a distribution parameter")
+                   : std::nullopt;
+        if (!b)
+          return failure();
+        init = llvm::formatv("{0} {1} {2}", kind, *a, *b).str();
+      }
+      if (!declaredNames.insert(p.getName().str()).second)
+        return diags.error(p.getIdentifier().loc,
+                           "parameter '" + p.getName() + "' declared twice"),
+               failure();
+      collected->push_back({p.getName().str(), shape, init, p.getLoc()});
+      scope.set(p.getName(), Val::tensor(constant(shape, 0, p.getLoc())));
+      return success();
+    }
+    OptVal v = field(*currentParams, p.getName(), p.getIdentifier().loc);
+    if (!v)
+      return failure();
+    scope.set(p.getName(), *v);
+    return success();
+  }
+  case Stmt::Kind::Expr: {
+    OptVal v = eval(cast<ExprStmt>(stmt).getExpr());
+    if (!v)
+      return failure();
+    if (result)
+      *result = v;
+    return success();
+  }
+  }
+  return failure();
+}
+
+LogicalResult MLIRGenImpl::genRepeat(const RepeatStmt &repeat) {
+  int64_t trained = repeat.getCount();
+  if (trained < 0)
+    return diags.error(repeat.getCountLoc(),
+                       "repeat count must not be negative"),
+           failure();
+  if (trained > 1000)
+    return diags.error(repeat.getCountLoc(),
+                       "repeat is unrolled at compile time; at most 1000 "
+                       "steps are supported"),
+           failure();
+  int64_t count = trained;
+  if (&repeat == innerLoop && repeatOverride)
+    count = *repeatOverride;
+  for (int64_t step = 0; step < count; ++step) {
+    scope.push();
+    if (const auto &idx = repeat.getIndexName())
+      // Evaluation may run more steps than were trained: reuse the last.
+      scope.set(idx->name,
+                Val::integerVal(std::min(step, std::max<int64_t>(trained, 1) - 1)));
+    // Assignments to names of the enclosing scope update them; new names
+    // stay local to the step.
+    LogicalResult ok = genBlock(repeat.getBody(), false, nullptr);
+    scope.pop();
+    if (failed(ok))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The learner
+//===----------------------------------------------------------------------===//
+
+LogicalResult MLIRGenImpl::collectModelParams(const ModelDecl &m) {
+  // Dry run of the model body in a scratch function: dense() and param
+  // declare parameters as they are met, in order.
+  OpBuilder::InsertionGuard guard(builder);
+  auto scratch = builder.create<func::FuncOp>(
+      builder.getUnknownLoc(), "__collect", builder.getFunctionType({}, {}));
+  builder.setInsertionPointToStart(scratch.addEntryBlock());
+  collecting = true;
+  collected = &modelParams;
+  scope.push();
+  bool ok = true;
+  for (const TypedArg &arg : m.getArgs()) {
+    SmallVector<int64_t> shape;
+    for (const DimAST &d : arg.type.getDims())
+      shape.push_back(d.isSymbolic ? 1 : d.size);
+    for (const DimAST &d : arg.type.getDims()) {
+      if (d.isSymbolic)
+        scope.set(d.symbol, Val::integerVal(1));
+      else if (d.size <= 0)
+        ok = (diags.error(d.loc, "dimensions must be positive"), false);
+    }
+    if (arg.type.getElementType() != "f32")
+      ok = (diags.error(arg.type.getLoc(),
+                        "model inputs must be f32, not '" +
+                            arg.type.getElementType() + "'"),
+            false);
+    scope.set(arg.name.name, Val::tensor(constant(shape, 0, arg.name.loc)));
+  }
+  OptVal result;
+  Val empty = Val::record({});
+  currentParams = nullptr;
+  denseCounter = 0;
+  if (ok)
+    ok = succeeded(genBlock(m.getBody(), true, &result));
+  scope.pop();
+  collecting = false;
+  scratch.erase();
+  if (!ok)
+    return failure();
+  if (modelParams.empty())
+    return diags.error(m.getLoc(), "model '" + m.getName() +
+                                       "' has no parameters (use dense() or "
+                                       "'param')"),
+           failure();
+  if (!result)
+    return diags.error(m.getBody().rBraceLoc,
+                       "model '" + m.getName() +
+                           "' must end with an expression: its output"),
+           failure();
+  return success();
+}
+
+SmallVector<Type> MLIRGenImpl::paramTypes() {
+  SmallVector<Type> types;
+  for (auto *list : {&modelParams, &metaParams})
+    for (const ParamSpec &p : *list)
+      types.push_back(f32(p.shape));
+  return types;
+}
+
+SmallVector<Type> MLIRGenImpl::dataTypes(int64_t n) {
+  SmallVector<Type> types;
+  for (auto &[name, rest] : dataFields) {
+    SmallVector<int64_t> shape{n};
+    shape.append(rest.begin(), rest.end());
+    types.push_back(f32(shape));
+  }
+  return types;
+}
+
+Val MLIRGenImpl::paramsRecord(ValueRange args) {
+  std::vector<std::pair<std::string, Value>> leaves;
+  for (auto [p, v] : llvm::zip(modelParams, args))
+    leaves.push_back({p.name, v});
+  return Val::record(std::move(leaves));
+}
+
+Val MLIRGenImpl::dataRecord(ValueRange args) {
+  std::vector<std::pair<std::string, Value>> leaves;
+  for (auto [f, v] : llvm::zip(dataFields, args))
+    leaves.push_back({f.first, v});
+  return Val::record(std::move(leaves));
+}
+
+void MLIRGenImpl::bindMetaParams(ValueRange args) {
+  // Meta items are records (`like theta`) or tensors; their leaves are the
+  // trailing parameters, grouped by item name.
+  size_t i = 0;
+  for (const MetaItem *item : learner->getItemsOf<MetaItem>()) {
+    if (item->isLike()) {
+      std::vector<std::pair<std::string, Value>> leaves;
+      for (const ParamSpec &p : modelParams)
+        leaves.push_back({p.name, args[i++]});
+      scope.set(item->getName(), Val::record(std::move(leaves)));
+    } else {
+      scope.set(item->getName(), Val::tensor(args[i++]));
+    }
+  }
+}
+
+func::FuncOp MLIRGenImpl::beginKernel(StringRef name, ArrayRef<Type> inputs,
+                                      StringRef kind) {
+  builder.setInsertionPointToEnd(module.getBody());
+  auto fn = builder.create<func::FuncOp>(
+      loc(learner->getLoc()), name, builder.getFunctionType(inputs, {}));
+  fn->setAttr("metac.kernel", builder.getStringAttr(kind));
+  builder.setInsertionPointToStart(fn.addEntryBlock());
+  kernelLines.push_back(llvm::formatv("kernel {0} {1}", kernelNames.size(),
+                                      kind)
+                            .str());
+  kernelNames.push_back(name.str());
+  return fn;
+}
+
+void MLIRGenImpl::endKernel(func::FuncOp fn, ArrayRef<Value> results) {
+  builder.create<func::ReturnOp>(fn.getLoc(), results);
+  SmallVector<Type> types;
+  for (Value v : results)
+    types.push_back(v.getType());
+  fn.setFunctionType(
+      builder.getFunctionType(fn.getFunctionType().getInputs(), types));
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::runAdapt(Val theta, Val support,
+                             std::optional<int64_t> steps) {
+  scope.push();
+  scope.set(adapt->getParamsName().name, theta);
+  scope.set(adapt->getDataName().name, support);
+  repeatOverride = steps;
+  LogicalResult ok = genBlock(adapt->getBody(), false, nullptr);
+  repeatOverride.reset();
+  OptVal adapted;
+  if (succeeded(ok)) {
+    Val *v = scope.lookup(adapt->getParamsName().name);
+    if (v->kind != Val::Record || v->leaves.size() != theta.leaves.size() ||
+        !llvm::all_of(llvm::zip(v->leaves, theta.leaves), [](auto pair) {
+          return std::get<0>(pair).second.getType() ==
+                 std::get<1>(pair).second.getType();
+        }))
+      diags.error(adapt->getParamsName().loc,
+                  "at the end of adapt, '" + adapt->getParamsName().name +
+                      "' must still be the model's parameter record, but it "
+                      "is " + describe(*v));
+    else
+      adapted = *v;
+  }
+  scope.pop();
+  return adapted;
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::runObjective(Val theta, Val query) {
+  scope.push();
+  scope.set(objective->getParamsName().name, theta);
+  scope.set(objective->getDataName().name, query);
+  OptVal loss;
+  LogicalResult ok = genBlock(objective->getBody(), true, &loss);
+  scope.pop();
+  if (failed(ok))
+    return std::nullopt;
+  SMLoc where = objective->getBody().back()
+                    ? objective->getBody().back()->getLoc()
+                    : objective->getLoc();
+  if (!loss)
+    return fail(where, "the objective must end with an expression: the loss");
+  if (loss->kind != Val::Tensor || !shapeOf(loss->value).empty())
+    return fail(where, "the objective must be a scalar, but it is " +
+                           describe(*loss));
+  return loss;
+}
+
+LogicalResult MLIRGenImpl::genSampleKernel(int64_t n) {
+  auto key = RankedTensorType::get({}, builder.getI64Type());
+  std::string name = "sample_" + std::to_string(n);
+  func::FuncOp fn = beginKernel(name, {key, key},
+                                "sample " + std::to_string(n));
+  taskKey = fn.getArgument(0);
+  dataKey = Value();
+  drawStream = 0;
+  scope.push();
+  // Latents first (per task), then the data generator (per draw of data).
+  for (const StmtPtr &s : tasks->getLatents())
+    if (failed(genStmt(*s, nullptr)))
+      return scope.pop(), failure();
+  dataKey = fn.getArgument(1);
+  scope.push();
+  scope.set(tasks->getSampleSize().name, Val::integerVal(n));
+  LogicalResult ok = genBlock(tasks->getSampleBody(), false, nullptr);
+  SmallVector<Value> results;
+  if (succeeded(ok)) {
+    bool first = dataFields.empty();
+    // Every tensor named in sample(n) with leading dimension n is task data,
+    // in order of first assignment.
+    SmallVector<std::string> names;
+    for (const StmtPtr &s : tasks->getSampleBody()) {
+      std::string nm;
+      if (auto *a = dyn_cast<AssignStmt>(s.get()); a && !a->isFieldAssignment())
+        nm = a->getName().str();
+      else if (auto *d = dyn_cast<DrawStmt>(s.get()))
+        nm = d->getName().str();
+      if (!nm.empty() && !llvm::is_contained(names, nm))
+        names.push_back(nm);
+    }
+    for (const std::string &nm : names) {
+      Val *v = scope.lookup(nm);
+      if (!v || v->kind != Val::Tensor || shapeOf(v->value).empty() ||
+          shapeOf(v->value)[0] != n)
+        continue;
+      if (first)
+        dataFields.push_back(
+            {nm, SmallVector<int64_t>(shapeOf(v->value).drop_front())});
+      results.push_back(v->value);
+    }
+    if (first && dataFields.empty()) {
+      diags.error(tasks->getSampleLoc(),
+                  "sample(" + tasks->getSampleSize().name +
+                      ") defines no task data: assign tensors whose first "
+                      "dimension is '" +
+                      tasks->getSampleSize().name + "'");
+      ok = failure();
+    }
+  }
+  scope.pop();
+  scope.pop();
+  taskKey = dataKey = Value();
+  if (failed(ok))
+    return failure();
+  endKernel(fn, results);
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genMetaGradKernel(int64_t s, int64_t q) {
+  SmallVector<Type> inputs = paramTypes();
+  size_t numParams = inputs.size();
+  auto support = dataTypes(s), query = dataTypes(q);
+  inputs.append(support.begin(), support.end());
+  inputs.append(query.begin(), query.end());
+  std::string name = llvm::formatv("meta_grad_{0}_{1}", s, q).str();
+  func::FuncOp fn =
+      beginKernel(name, inputs, llvm::formatv("meta_grad {0} {1}", s, q).str());
+  info.metaGradKernel = name;
+  auto args = fn.getArguments();
+  auto paramArgs = args.take_front(numParams);
+  Val sRec = dataRecord(args.slice(numParams, support.size()));
+  Val qRec = dataRecord(args.drop_front(numParams + support.size()));
+
+  // loss(params) = objective(adapt(params, support), query), and its gradient.
+  auto lossOf = [&](ValueRange params) -> OptVal {
+    scope.push();
+    bindMetaParams(params.drop_front(modelParams.size()));
+    OptVal adapted = runAdapt(paramsRecord(params), sRec, std::nullopt);
+    OptVal loss = adapted ? runObjective(*adapted, qRec) : std::nullopt;
+    scope.pop();
+    return loss;
+  };
+  OptVal loss = lossOf(paramArgs);
+  if (!loss)
+    return failure();
+  SmallVector<Type> types(ValueRange(paramArgs).getTypes());
+  Location l = loc(objective->getLoc());
+  auto grad = builder.create<meta::GradOp>(l, types, ValueRange(paramArgs));
+  mlir::Block *body = builder.createBlock(&grad.getBody());
+  for (Type t : types)
+    body->addArgument(t, l);
+  OptVal inner = lossOf(body->getArguments());
+  if (!inner)
+    return failure();
+  builder.create<meta::YieldOp>(l, inner->value);
+  builder.setInsertionPointAfter(grad);
+  SmallVector<Value> results{loss->value};
+  results.append(grad.getResults().begin(), grad.getResults().end());
+  endKernel(fn, results);
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genAdaptKernel(int64_t s) {
+  SmallVector<Type> inputs = paramTypes();
+  size_t numParams = inputs.size();
+  auto support = dataTypes(s);
+  inputs.append(support.begin(), support.end());
+  func::FuncOp fn = beginKernel("adapt_" + std::to_string(s), inputs,
+                                "adapt " + std::to_string(s));
+  auto args = fn.getArguments();
+  scope.push();
+  bindMetaParams(args.slice(modelParams.size(), metaParams.size()));
+  OptVal adapted = runAdapt(paramsRecord(args.take_front(modelParams.size())),
+                            dataRecord(args.drop_front(numParams)),
+                            std::nullopt);
+  scope.pop();
+  if (!adapted)
+    return failure();
+  SmallVector<Value> results;
+  for (auto &[n, v] : adapted->leaves)
+    results.push_back(v);
+  endKernel(fn, results);
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
+  SmallVector<Type> inputs = paramTypes();
+  size_t numParams = inputs.size();
+  auto support = dataTypes(s), query = dataTypes(q);
+  inputs.append(support.begin(), support.end());
+  inputs.append(query.begin(), query.end());
+  func::FuncOp fn = beginKernel(llvm::formatv("eval_{0}_{1}", s, q).str(),
+                                inputs,
+                                llvm::formatv("eval {0} {1}", s, q).str());
+  auto args = fn.getArguments();
+  Val sRec = dataRecord(args.slice(numParams, support.size()));
+  Val qRec = dataRecord(args.drop_front(numParams + support.size()));
+  // One loss per evaluated step count. The k-step unrolling is a prefix of
+  // the (k+1)-step one, so CSE shares the work between them.
+  SmallVector<Value> losses;
+  for (int64_t k : evalSteps) {
+    scope.push();
+    bindMetaParams(args.slice(modelParams.size(), metaParams.size()));
+    OptVal adapted = runAdapt(paramsRecord(args.take_front(modelParams.size())),
+                              sRec, k);
+    OptVal loss = adapted ? runObjective(*adapted, qRec) : std::nullopt;
+    scope.pop();
+    if (!loss)
+      return failure();
+    losses.push_back(reshape(loss->value, {1}, objective->getLoc()));
+  }
+  Value all = losses.front();
+  // Concatenate the scalars by padding each into place and summing.
+  if (losses.size() > 1) {
+    int64_t count = losses.size();
+    Location l = loc(objective->getLoc());
+    all = Value();
+    for (auto [i, v] : llvm::enumerate(losses)) {
+      Value placed = builder.create<meta::PadOp>(
+          l, f32({count}), v, builder.getDenseI64ArrayAttr({(int64_t)i}));
+      all = all ? builder.create<meta::AddOp>(l, all, placed).getResult()
+                : placed;
+    }
+  }
+  endKernel(fn, {all});
+  return success();
+}
+
+LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
+  learner = &l;
+  bool ok = true;
+  auto once = [&](auto items, StringRef what)
+      -> std::remove_reference_t<decltype(items.front())> {
+    if (items.size() > 1) {
+      diags.error(items[1]->getLoc(), "'" + what + "' given twice");
+      diags.note(items[0]->getLoc(), "first given here");
+      ok = false;
+    }
+    return items.empty() ? nullptr : items.front();
+  };
+  const TasksItem *tasksItem = once(l.getItemsOf<TasksItem>(), "tasks");
+  const ModelItem *modelItem = once(l.getItemsOf<ModelItem>(), "model");
+  adapt = once(l.getItemsOf<AdaptItem>(), "adapt");
+  objective = once(l.getItemsOf<ObjectiveItem>(), "objective");
+  const OptimizerItem *opt = once(l.getItemsOf<OptimizerItem>(), "optimizer");
+  const EvaluateItem *evalItem = once(l.getItemsOf<EvaluateItem>(), "evaluate");
+  if (!ok)
+    return failure();
+
+  // Task distribution.
+  if (!tasksItem)
+    return diags.error(l.getLoc(), "learner '" + l.getName() +
+                                       "' needs 'tasks NAME'"),
+           failure();
+  const Decl *td = program.lookup(tasksItem->getName());
+  tasks = td ? dyn_cast<TasksDecl>(td) : nullptr;
+  if (!tasks)
+    return diags.error(tasksItem->getIdentifier().loc,
+                       "unknown task distribution '" + tasksItem->getName() +
+                           "'",
+                       tasksItem->getIdentifier().getRange()),
+           failure();
+  if (!tasks->hasSample())
+    return diags.error(tasks->getLoc(), "tasks '" + tasks->getName() +
+                                            "' has no sample(n) block"),
+           failure();
+
+  // Model.
+  auto models = program.getDeclsOf<ModelDecl>();
+  if (modelItem) {
+    const Decl *md = program.lookup(modelItem->getName());
+    model = md ? dyn_cast<ModelDecl>(md) : nullptr;
+    if (!model)
+      return diags.error(modelItem->getIdentifier().loc,
+                         "unknown model '" + modelItem->getName() + "'",
+                         modelItem->getIdentifier().getRange()),
+             failure();
+  } else if (models.size() == 1) {
+    model = models.front();
+  } else {
+    return diags.error(l.getLoc(),
+                       models.empty() ? "the program declares no model"
+                                      : "several models are declared: say "
+                                        "which one with 'model NAME'"),
+           failure();
+  }
+  if (!adapt)
+    return diags.error(l.getLoc(), "learner '" + l.getName() +
+                                       "' needs an adapt(theta, s) block"),
+           failure();
+  if (!objective)
+    return diags.error(l.getLoc(),
+                       "learner '" + l.getName() +
+                           "' needs an objective(theta, q)"),
+           failure();
+
+  // Settings.
+  static const char *const known[] = {"support", "query", "meta_batch",
+                                      "train"};
+  for (const SettingItem *s : l.getItemsOf<SettingItem>()) {
+    if (!llvm::is_contained(known, s->getKey())) {
+      diags.error(s->getLoc(), "unknown learner setting '" + s->getKey() + "'",
+                  s->getKeyIdentifier().getRange());
+      diags.note(s->getLoc(),
+                 "settings are support, query, meta_batch and train");
+      return failure();
+    }
+    if (s->getValue() <= 0 || s->getValue() > 100000000)
+      return diags.error(s->getValueLoc(),
+                         "'" + s->getKey() + "' must be between 1 and 1e8"),
+             failure();
+    settings[s->getKey().str()] = s->getValue();
+  }
+  if (!settings.count("support"))
+    return diags.error(l.getLoc(), "learner '" + l.getName() +
+                                       "' needs 'support K' (examples per "
+                                       "task for adaptation)"),
+           failure();
+  settings.try_emplace("query", settings["support"]);
+  settings.try_emplace("meta_batch", 1);
+  settings.try_emplace("train", 1000);
+  if (settings["support"] > 100000 || settings["query"] > 100000)
+    return diags.error(l.getLoc(), "support and query sizes above 100000 are "
+                                   "not supported"),
+           failure();
+
+  // The inner loop: the repeat evaluation varies.
+  for (const StmtPtr &s : adapt->getBody())
+    if (auto *r = dyn_cast<RepeatStmt>(s.get())) {
+      if (innerLoop) {
+        diags.error(r->getLoc(), "adapt may contain one repeat loop (the "
+                                 "inner loop)");
+        diags.note(innerLoop->getLoc(), "the first one is here");
+        return failure();
+      }
+      innerLoop = r;
+    }
+  settings["inner_steps"] = innerLoop ? innerLoop->getCount() : 0;
+
+  // Optimizer.
+  if (!opt) {
+    optimizerLine = "optimizer adam lr 0.001 beta1 0.9 beta2 0.999 eps 1e-08";
+  } else {
+    if (opt->getKey() != "optimizer")
+      return diags.error(opt->getLoc(), "unknown learner item '" +
+                                            opt->getKey() + "'"),
+             failure();
+    std::map<std::string, double> values;
+    std::vector<std::string> keys;
+    if (opt->getOptimizerKind() == "adam") {
+      values = {{"lr", 0.001}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}};
+      keys = {"lr", "beta1", "beta2", "eps"};
+    } else if (opt->getOptimizerKind() == "sgd") {
+      values = {{"lr", 0.01}, {"momentum", 0.0}};
+      keys = {"lr", "momentum"};
+    } else {
+      return diags.error(opt->getKindIdentifier().loc,
+                         "unknown optimizer '" + opt->getOptimizerKind() +
+                             "' (expected adam or sgd)",
+                         opt->getKindIdentifier().getRange()),
+             failure();
+    }
+    for (const KeywordArg &kw : opt->getKwargs()) {
+      if (!values.count(kw.name.name))
+        return diags.error(kw.name.loc,
+                           "'" + opt->getOptimizerKind() +
+                               "' has no hyper-parameter '" + kw.name.name +
+                               "' (it has " + llvm::join(keys, ", ") + ")",
+                           kw.name.getRange()),
+               failure();
+      auto v = evalConstant(*kw.value, "a hyper-parameter");
+      if (!v)
+        return failure();
+      if (*v < 0 || (kw.name.name == "lr" && *v == 0))
+        return diags.error(kw.value->getStartLoc(),
+                           "'" + kw.name.name + "' must be positive",
+                           kw.value->getRange()),
+               failure();
+      values[kw.name.name] = *v;
+    }
+    optimizerLine = "optimizer " + opt->getOptimizerKind().str();
+    for (const std::string &k : keys)
+      optimizerLine += llvm::formatv(" {0} {1}", k, values[k]).str();
+  }
+
+  // Evaluation protocol (REFERENCE.md: 600 tasks; before and after steps).
+  settings["eval_tasks"] = 600;
+  settings["eval_query"] = settings["query"];
+  evalSteps = {0, std::max<int64_t>(settings["inner_steps"], 1)};
+  if (!innerLoop)
+    evalSteps = {0};
+  evalShots = {settings["support"]};
+  if (evalItem) {
+    for (const EvalPair &p : evalItem->getPairs()) {
+      StringRef key = p.key.name;
+      auto bad = [&](const Twine &msg) {
+        diags.error(p.key.loc, msg, p.key.getRange());
+        return failure();
+      };
+      for (int64_t v : p.values)
+        if (v < 0 || v > 100000)
+          return bad("'" + key + "' values must be between 0 and 100000");
+      if (key == "tasks" || key == "query") {
+        if (p.isList || p.values.size() != 1 || p.values[0] == 0)
+          return bad("'" + key + "' takes one positive integer");
+        settings[key == "tasks" ? "eval_tasks" : "eval_query"] = p.values[0];
+      } else if (key == "steps") {
+        evalSteps.assign(p.values.begin(), p.values.end());
+        if (!innerLoop && llvm::any_of(evalSteps, [](int64_t k) { return k; }))
+          return bad("evaluation steps need a repeat loop in adapt");
+        if (llvm::any_of(evalSteps, [](int64_t k) { return k > 1000; }))
+          return bad("at most 1000 evaluation steps are supported");
+      } else if (key == "shots") {
+        evalShots.assign(p.values.begin(), p.values.end());
+        if (llvm::is_contained(evalShots, 0))
+          return bad("shots must be positive");
+      } else {
+        diags.error(p.key.loc, "unknown evaluation setting '" + key + "'",
+                    p.key.getRange());
+        diags.note(p.key.loc, "evaluation settings are tasks, steps, shots "
+                              "and query");
+        return failure();
+      }
+      if (p.values.empty())
+        return bad("'" + key + "' needs at least one value");
+    }
+  }
+  return success();
+}
+
+std::string MLIRGenImpl::descriptor() {
+  auto shape = [](ArrayRef<int64_t> s) {
+    if (s.empty())
+      return std::string("scalar");
+    std::string out;
+    for (auto [i, d] : llvm::enumerate(s))
+      out += (i ? "x" : "") + std::to_string(d);
+    return out;
+  };
+  std::string d = "metac-program 1\nname " + learner->getName().str() + "\n";
+  for (const ParamSpec &p : modelParams)
+    d += "param " + p.name + " " + shape(p.shape) + " " + p.init + "\n";
+  for (const ParamSpec &p : metaParams)
+    d += "meta " + p.name + " " + shape(p.shape) + " " + p.init + "\n";
+  for (auto &[name, rest] : dataFields)
+    d += "data " + name + " " + shape(rest) + "\n";
+  for (const char *k : {"support", "query", "meta_batch", "train",
+                        "eval_tasks", "eval_query", "inner_steps"})
+    d += llvm::formatv("setting {0} {1}\n", k, settings[k]).str();
+  d += "list eval_steps";
+  for (int64_t k : evalSteps)
+    d += " " + std::to_string(k);
+  d += "\nlist eval_shots";
+  for (int64_t k : evalShots)
+    d += " " + std::to_string(k);
+  d += "\n" + optimizerLine + "\n";
+  for (const std::string &k : kernelLines)
+    d += k + "\n";
+  return d + "end\n";
+}
+
+OwningOpRef<ModuleOp> MLIRGenImpl::run() {
+  auto learners = program.getDeclsOf<LearnerDecl>();
+  // Duplicate names across declarations.
+  llvm::StringMap<const Decl *> names;
+  for (const DeclPtr &d : program) {
+    auto [it, inserted] = names.try_emplace(d->getName(), d.get());
+    if (!inserted) {
+      diags.error(d->getIdentifier().loc,
+                  "'" + d->getName() + "' is declared twice",
+                  d->getIdentifier().getRange());
+      diags.note(it->second->getIdentifier().loc, "first declared here");
+      return nullptr;
+    }
+  }
+  if (learners.empty()) {
+    SMLoc where;
+    if (auto *buf = diags.getSourceMgr().getMemoryBuffer(
+            diags.getSourceMgr().getMainFileID()))
+      where = SMLoc::getFromPointer(buf->getBufferStart());
+    diags.error(where, "the program declares no learner: nothing to compile");
+    return nullptr;
+  }
+  if (learners.size() > 1) {
+    diags.error(learners[1]->getLoc(),
+                "only one learner per program is supported");
+    diags.note(learners[0]->getLoc(), "the first learner is here");
+    return nullptr;
+  }
+  module = ModuleOp::create(loc(learners[0]->getLoc()));
+  OwningOpRef<ModuleOp> owned(module);
+  builder.setInsertionPointToEnd(module.getBody());
+
+  if (failed(checkLearner(*learners[0])) ||
+      failed(collectModelParams(*model)))
+    return nullptr;
+  // Meta-parameters: records mirroring theta or plain tensors.
+  for (const MetaItem *item : learner->getItemsOf<MetaItem>()) {
+    std::string init = "zeros";
+    if (const Expr *e = item->getInit()) {
+      auto v = evalConstant(*e, "a meta-parameter's initial value");
+      if (!v)
+        return nullptr;
+      init = llvm::formatv("const {0}", *v).str();
+    }
+    if (item->isLike()) {
+      if (item->getLikeName().name != adapt->getParamsName().name &&
+          item->getLikeName().name != "theta") {
+        diags.error(item->getLikeName().loc,
+                    "'like' must name the model parameters ('" +
+                        adapt->getParamsName().name + "')",
+                    item->getLikeName().getRange());
+        return nullptr;
+      }
+      for (const ParamSpec &p : modelParams)
+        metaParams.push_back({item->getName().str() + "." + p.name, p.shape,
+                              init, item->getLoc()});
+    } else {
+      SmallVector<int64_t> shape;
+      for (const DimAST &dim : item->getType().getDims()) {
+        if (dim.isSymbolic || dim.size <= 0) {
+          diags.error(dim.loc, "meta-parameter shapes must be positive "
+                               "constants");
+          return nullptr;
+        }
+        shape.push_back(dim.size);
+      }
+      metaParams.push_back({item->getName().str(), shape, init,
+                            item->getLoc()});
+    }
+  }
+
+  // Kernels: samplers for every size, then training, adaptation, evaluation.
+  std::set<int64_t> sizes{settings["support"], settings["query"],
+                          settings["eval_query"]};
+  sizes.insert(evalShots.begin(), evalShots.end());
+  for (int64_t n : sizes)
+    if (failed(genSampleKernel(n)))
+      return nullptr;
+  if (failed(genMetaGradKernel(settings["support"], settings["query"])) ||
+      failed(genAdaptKernel(settings["support"])))
+    return nullptr;
+  for (int64_t s : evalShots)
+    if (failed(genEvalKernel(s, settings["eval_query"])))
+      return nullptr;
+
+  info.learnerName = learner->getName().str();
+  for (auto *list : {&modelParams, &metaParams})
+    for (const ParamSpec &p : *list)
+      info.parameters.push_back({p.name,
+                                 std::vector<int64_t>(p.shape.begin(),
+                                                      p.shape.end()),
+                                 list == &metaParams, p.loc});
+  for (auto &[name, rest] : dataFields)
+    info.dataFields.push_back(name);
+
+  SmallVector<Attribute> kernelAttrs;
+  for (const std::string &k : kernelNames)
+    kernelAttrs.push_back(builder.getStringAttr(k));
+  module->setAttr("metac.kernels", builder.getArrayAttr(kernelAttrs));
+  module->setAttr("metac.program", builder.getStringAttr(descriptor()));
+  if (failed(verify(module))) {
+    diags.error(learner->getLoc(),
+                "internal error: generated IR does not verify (please report)");
+    return nullptr;
+  }
+  return owned;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> metac::generateMLIR(MLIRContext &context,
+                                          const Program &program,
+                                          metac::DiagnosticEngine &diags,
+                                          ProgramInfo &info) {
+  context.getOrLoadDialect<meta::MetaDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+  return MLIRGenImpl(context, program, diags, info).run();
+}

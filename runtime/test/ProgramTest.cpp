@@ -1,0 +1,339 @@
+//===- ProgramTest.cpp - Descriptor parsing, validation and layout --------===//
+
+#include "TestUtil.h"
+
+#include "metac/runtime/Error.h"
+#include "metac/runtime/Program.h"
+
+#include <gtest/gtest.h>
+
+using namespace metac::runtime;
+using namespace metac::runtime::test;
+
+namespace {
+
+/// A small valid descriptor, one string per line (line N is Lines[N - 1]).
+std::vector<std::string> validLines() {
+  return {
+      "metac-program 1",                 // 1
+      "name tiny",                       // 2
+      "param w 1x2 normal 0 1",          // 3
+      "meta lr scalar const 0.5",        // 4
+      "data x 2",                        // 5
+      "data y scalar",                   // 6
+      "setting support 3",               // 7
+      "setting query 4",                 // 8
+      "setting meta_batch 2",            // 9
+      "setting train 10",                // 10
+      "list eval_steps 0 1",             // 11
+      "list eval_shots 3",               // 12
+      "optimizer sgd lr 0.1 momentum 0", // 13
+      "kernel 0 sample 3",               // 14
+      "kernel 1 sample 4",               // 15
+      "kernel 2 meta_grad 3 4",          // 16
+      "kernel 3 eval 3 4",               // 17
+      "end",                             // 18
+  };
+}
+
+std::string join(const std::vector<std::string> &Lines) {
+  std::string Text;
+  for (const std::string &L : Lines)
+    Text += L + "\n";
+  return Text;
+}
+
+/// The message Program::parse throws for Text, or "" if it parses.
+std::string parseError(const std::string &Text) {
+  try {
+    Program::parse(Text);
+  } catch (const Error &E) {
+    EXPECT_EQ(E.exitCode(), ExitFailure);
+    return E.what();
+  }
+  return "";
+}
+
+/// The message for the valid descriptor with line Line replaced by Text
+/// (or removed when Text is empty).
+std::string errorWithLine(size_t Line, const std::string &Text) {
+  std::vector<std::string> Lines = validLines();
+  if (Text.empty())
+    Lines.erase(Lines.begin() + (Line - 1));
+  else
+    Lines[Line - 1] = Text;
+  return parseError(join(Lines));
+}
+
+} // namespace
+
+TEST(ProgramTest, ValidDescriptorParses) {
+  Program P = Program::parse(join(validLines()));
+  EXPECT_EQ(P.name(), "tiny");
+  ASSERT_EQ(P.parameters().size(), 2u);
+  EXPECT_EQ(P.parameters()[0].Name, "w");
+  EXPECT_EQ(P.parameters()[0].Shape, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(P.parameters()[0].Init.K, Initializer::Normal);
+  EXPECT_EQ(P.parameters()[0].Init.B, 1.0);
+  EXPECT_TRUE(P.parameters()[1].IsMeta);
+  EXPECT_EQ(P.parameters()[1].Init.K, Initializer::Const);
+  EXPECT_EQ(P.parameters()[1].Init.A, 0.5);
+  ASSERT_EQ(P.data().size(), 2u);
+  EXPECT_EQ(P.data()[0].RowSize, 2);
+  EXPECT_EQ(P.data()[1].RowSize, 1);
+  EXPECT_EQ(P.dataSize(0, 3), 6);
+  const Settings &S = P.settings();
+  EXPECT_EQ(S.Support, 3);
+  EXPECT_EQ(S.Query, 4);
+  EXPECT_EQ(S.MetaBatch, 2);
+  EXPECT_EQ(S.Train, 10);
+  EXPECT_EQ(S.EvalTasks, 600) << "default";
+  EXPECT_EQ(S.EvalQuery, 4) << "defaults to query";
+  EXPECT_EQ(S.EvalSteps, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(S.EvalShots, (std::vector<int64_t>{3}));
+  EXPECT_EQ(P.optimizer().K, OptimizerSpec::Sgd);
+  EXPECT_FLOAT_EQ(P.optimizer().Lr, 0.1f);
+  EXPECT_EQ(P.kernels().size(), 4u);
+  EXPECT_TRUE(P.hasEvaluation());
+}
+
+TEST(ProgramTest, FakeProgramParses) {
+  const Program &P = fakeProgram();
+  EXPECT_EQ(P.name(), "fake_linear");
+  EXPECT_EQ(P.numParameters(), 3);
+  EXPECT_EQ(P.numModelParameters(), 2);
+  EXPECT_EQ(P.optimizer().K, OptimizerSpec::Adam);
+  EXPECT_FLOAT_EQ(P.optimizer().Eps, 1e-8f);
+}
+
+TEST(ProgramTest, FlatLayoutFollowsDescriptorOrder) {
+  Program P = Program::parse("metac-program 1\n"
+                             "name layout\n"
+                             "param a 2x3 zeros\n"
+                             "meta m 4 zeros\n"
+                             "param b scalar zeros\n"
+                             "param c 2x2x2 zeros\n"
+                             "data x 1\n"
+                             "setting support 1\n"
+                             "setting query 1\n"
+                             "setting meta_batch 1\n"
+                             "setting train 0\n"
+                             "optimizer adam lr 1 beta1 0.5 beta2 0.5 eps 1\n"
+                             "kernel 0 sample 1\n"
+                             "kernel 1 meta_grad 1 1\n"
+                             "end\n");
+  const auto &Ps = P.parameters();
+  ASSERT_EQ(Ps.size(), 4u);
+  EXPECT_EQ(Ps[0].Offset, 0);
+  EXPECT_EQ(Ps[0].Size, 6);
+  EXPECT_EQ(Ps[1].Offset, 6);
+  EXPECT_EQ(Ps[1].Size, 4);
+  EXPECT_EQ(Ps[2].Offset, 10);
+  EXPECT_EQ(Ps[2].Size, 1);
+  EXPECT_TRUE(Ps[2].Shape.empty());
+  EXPECT_EQ(Ps[3].Offset, 11);
+  EXPECT_EQ(Ps[3].Size, 8);
+  EXPECT_EQ(P.numParameters(), 19);
+  // The model-only layout skips the meta record.
+  EXPECT_EQ(Ps[0].ModelOffset, 0);
+  EXPECT_EQ(Ps[1].ModelOffset, -1);
+  EXPECT_EQ(Ps[2].ModelOffset, 6);
+  EXPECT_EQ(Ps[3].ModelOffset, 7);
+  EXPECT_EQ(P.numModelParameters(), 15);
+  EXPECT_FALSE(P.hasEvaluation());
+}
+
+TEST(ProgramTest, KernelLookupByKindAndSizes) {
+  Program P = Program::parse(join(validLines()));
+  const KernelRecord *K = P.findKernel(KernelRecord::MetaGrad, 3, 4);
+  ASSERT_NE(K, nullptr);
+  EXPECT_EQ(K->Id, 2);
+  EXPECT_EQ(P.findKernel(KernelRecord::MetaGrad, 4, 3), nullptr);
+  EXPECT_EQ(P.findKernel(KernelRecord::Sample, 4)->Id, 1);
+  EXPECT_EQ(P.findKernel(KernelRecord::Adapt, 3), nullptr);
+  try {
+    P.requireKernel(KernelRecord::Adapt, 3);
+    FAIL() << "expected an error";
+  } catch (const Error &E) {
+    EXPECT_STREQ(E.what(), "the program has no `adapt 3` kernel");
+  }
+}
+
+TEST(ProgramTest, HashIdentifiesTheText) {
+  std::string Text = join(validLines());
+  EXPECT_EQ(Program::parse(Text).hash(), Program::parse(Text).hash());
+  std::vector<std::string> Other = validLines();
+  Other[9] = "setting train 11";
+  EXPECT_NE(Program::parse(Text).hash(), Program::parse(join(Other)).hash());
+}
+
+TEST(ProgramTest, BlankLinesAndExtraSpacesAreAccepted) {
+  std::vector<std::string> Lines = validLines();
+  Lines[2] = "param   w\t1x2  normal 0 1 ";
+  Lines.insert(Lines.begin() + 5, "");
+  EXPECT_EQ(parseError(join(Lines)), "");
+}
+
+struct BadLine {
+  size_t Line;
+  const char *Text;
+  const char *Message;
+};
+
+class BadLineTest : public ::testing::TestWithParam<BadLine> {};
+
+TEST_P(BadLineTest, NamesTheLineAndTheProblem) {
+  const BadLine &B = GetParam();
+  EXPECT_EQ(errorWithLine(B.Line, B.Text),
+            "bad program descriptor line " + std::to_string(B.Line) + ": " +
+                B.Message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Records, BadLineTest,
+    ::testing::Values(
+        BadLine{1, "metac-programme 1", "expected the header `metac-program 1`"},
+        BadLine{1, "metac-program 2",
+                "unsupported descriptor version '2' (this runtime reads "
+                "version 1)"},
+        BadLine{2, "name", "`name` takes 1 argument (the learner name), found 0"},
+        BadLine{2, "name 9lives",
+                "bad learner name '9lives' (letters, digits, '_', '.', '-', "
+                "'/'; starting with a letter or '_')"},
+        BadLine{5, "frobnicate x", "unknown record 'frobnicate'"},
+        BadLine{3, "param w 1xx2 normal 0 1",
+                "bad shape '1xx2' (expected `scalar` or positive dimensions "
+                "joined by `x`, e.g. `1x40`)"},
+        BadLine{3, "param w 0x2 normal 0 1",
+                "dimension must be at least 1, found 0"},
+        BadLine{3, "param w 99999x99999 zeros", "shape '99999x99999' is too large"},
+        BadLine{3, "param w 1x2", "`param` needs <name> <shape> <init>"},
+        BadLine{3, "param w 1x2 gaussian 0 1",
+                "unknown init 'gaussian' (expected zeros, const, uniform, "
+                "normal or truncated_normal)"},
+        BadLine{3, "param w 1x2 uniform 0",
+                "init `uniform` takes 2 arguments (<lo> <hi>), found 1"},
+        BadLine{3, "param w 1x2 uniform 1 0", "uniform bounds 1 > 0"},
+        BadLine{3, "param w 1x2 zeros 0",
+                "init `zeros` takes 0 arguments (none), found 1"},
+        BadLine{3, "param w 1x2 normal 0 abc",
+                "standard deviation 'abc' is not a finite number"},
+        BadLine{3, "param w 1x2 normal 0 inf",
+                "standard deviation 'inf' is not a finite number"},
+        BadLine{3, "param w 1x2 normal 0 -1", "negative standard deviation -1"},
+        BadLine{4, "meta w scalar const 0.5", "duplicate name 'w'"},
+        BadLine{5, "data x", "`data` takes 2 arguments (<name> <shape>), found 1"},
+        BadLine{7, "setting support three",
+                "setting support 'three' is not an integer"},
+        BadLine{7, "setting support 0", "setting support must be at least 1, found 0"},
+        BadLine{7, "setting support 99999999999999999999",
+                "setting support '99999999999999999999' is out of range"},
+        BadLine{7, "setting epochs 3",
+                "unknown setting 'epochs' (expected support, query, "
+                "meta_batch, train, eval_tasks, eval_query or inner_steps)"},
+        BadLine{8, "setting support 4", "duplicate setting 'support'"},
+        BadLine{11, "list eval_steps", "`list` needs a key and at least one integer"},
+        BadLine{11, "list steps 0 1",
+                "unknown list 'steps' (expected eval_steps or eval_shots)"},
+        BadLine{11, "list eval_steps 0 1 0", "eval_steps lists 0 twice"},
+        BadLine{12, "list eval_shots 0", "eval_shots entry must be at least 1, found 0"},
+        BadLine{13, "optimizer rmsprop lr 0.1",
+                "unknown optimizer 'rmsprop' (expected adam or sgd)"},
+        BadLine{13, "optimizer sgd lr 0.1",
+                "expected `optimizer sgd lr <f> momentum <f>`"},
+        BadLine{13, "optimizer sgd momentum 0 lr 0.1",
+                "expected `optimizer sgd lr <f> momentum <f>`, found "
+                "'momentum' where 'lr' belongs"},
+        BadLine{13, "optimizer sgd lr 0 momentum 0",
+                "the learning rate must be positive"},
+        BadLine{13, "optimizer sgd lr 0.1 momentum 1",
+                "sgd momentum must lie in [0, 1)"},
+        BadLine{13, "optimizer adam lr 0.1 beta1 1 beta2 0.9 eps 1e-8",
+                "adam betas must lie in [0, 1)"},
+        BadLine{13, "optimizer adam lr 0.1 beta1 0.9 beta2 0.9 eps 0",
+                "adam eps must be positive"},
+        BadLine{14, "kernel 0 fused 3",
+                "unknown kernel kind 'fused' (expected sample, meta_grad, "
+                "adapt or eval)"},
+        BadLine{14, "kernel 0 sample 3 4", "kernel kind sample takes 1 size, found 2"},
+        BadLine{16, "kernel 2 meta_grad 3", "kernel kind meta_grad takes 2 sizes, found 1"},
+        BadLine{15, "kernel 0 sample 4", "duplicate kernel id 0"},
+        BadLine{15, "kernel 1 sample 3", "duplicate kernel `sample 3`"},
+        BadLine{14, "kernel -1 sample 3", "kernel id must be at least 0, found -1"},
+        BadLine{13, "data z 1",
+                "`data` record after a `list` record (records must follow "
+                "the order given in metac/abi.h)"},
+        BadLine{9, "name again", "`name` record after a `setting` record "
+                                 "(records must follow the order given in "
+                                 "metac/abi.h)"},
+        BadLine{2, "metac-program 1", "duplicate header"}));
+
+TEST(ProgramTest, TextAfterEnd) {
+  EXPECT_EQ(parseError(join(validLines()) + "kernel 9 sample 9\n"),
+            "bad program descriptor line 19: text after the `end` record");
+}
+
+TEST(ProgramTest, DuplicateOptimizer) {
+  std::vector<std::string> Lines = validLines();
+  Lines.insert(Lines.begin() + 13, "optimizer sgd lr 0.1 momentum 0");
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor line 14: duplicate `optimizer` record");
+}
+
+TEST(ProgramTest, MissingRecords) {
+  EXPECT_EQ(parseError(""), "bad program descriptor: the descriptor is empty");
+  EXPECT_EQ(errorWithLine(18, ""),
+            "bad program descriptor: missing `end` record (is the descriptor "
+            "truncated?)");
+  EXPECT_EQ(errorWithLine(2, ""), "bad program descriptor: missing `name` record");
+  EXPECT_EQ(errorWithLine(10, ""),
+            "bad program descriptor: missing `setting train <integer>`");
+  EXPECT_EQ(errorWithLine(13, ""),
+            "bad program descriptor: missing `optimizer` record");
+  EXPECT_EQ(errorWithLine(16, ""),
+            "bad program descriptor: no `kernel <id> meta_grad 3 4` record "
+            "(needed for meta-training)");
+  EXPECT_EQ(errorWithLine(15, ""),
+            "bad program descriptor: no `kernel <id> sample 4` record (needed "
+            "to sample query sets)");
+  EXPECT_EQ(errorWithLine(17, ""),
+            "bad program descriptor: no `kernel <id> eval 3 4` record (needed "
+            "for evaluation with 3 shots)");
+  EXPECT_EQ(errorWithLine(11, ""),
+            "bad program descriptor: `list eval_shots` without `list "
+            "eval_steps`");
+  EXPECT_EQ(errorWithLine(5, "setting query 4").substr(0, 40),
+            "bad program descriptor line 5: `setting`");
+}
+
+TEST(ProgramTest, NoParametersOrData) {
+  std::vector<std::string> Lines = validLines();
+  Lines.erase(Lines.begin() + 2, Lines.begin() + 4);
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor: no `param` records (a program needs a "
+            "model)");
+  Lines = validLines();
+  Lines.erase(Lines.begin() + 4, Lines.begin() + 6);
+  EXPECT_EQ(parseError(join(Lines)), "bad program descriptor: no `data` records");
+}
+
+static void dummyKernel(void **) {}
+
+TEST(ProgramTest, LoadChecksTheKernelTable) {
+  std::string Text = join(validLines());
+  const metac_kernel_fn Full[] = {dummyKernel, dummyKernel, dummyKernel,
+                                  dummyKernel};
+  Program P = Program::load(Text.c_str(), Full);
+  EXPECT_EQ(P.function(*P.findKernel(KernelRecord::Eval, 3, 4)), &dummyKernel);
+
+  const metac_kernel_fn Holey[] = {dummyKernel, nullptr, dummyKernel,
+                                   dummyKernel};
+  try {
+    Program::load(Text.c_str(), Holey);
+    FAIL() << "expected an error";
+  } catch (const Error &E) {
+    EXPECT_STREQ(E.what(), "bad program descriptor: kernel 1 (`sample 4`) is "
+                           "null in metac_kernels");
+  }
+  EXPECT_THROW(Program::load(nullptr, Full), Error);
+}

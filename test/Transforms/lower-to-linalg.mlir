@@ -1,0 +1,50 @@
+// RUN: meta-opt %s -meta-lower-to-linalg | FileCheck %s
+// meta ops become linalg on tensors; elementwise ops are linalg.generic so
+// that linalg-fuse-elementwise-ops can fuse them.
+
+// CHECK-LABEL: func @ops
+func.func @ops(%x: tensor<4x2xf32>, %w: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<f32> {
+  // CHECK: linalg.fill
+  // CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<4x2xf32>, tensor<2x3xf32>)
+  %h = meta.matmul %x, %w : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+  // CHECK: linalg.generic {indexing_maps = [#[[BCAST:.*]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%arg2 : tensor<3xf32>)
+  %bb = meta.broadcast %b : tensor<3xf32> -> tensor<4x3xf32>
+  // CHECK: linalg.generic
+  // CHECK: arith.addf
+  %y = meta.add %h, %bb : tensor<4x3xf32>
+  // CHECK: linalg.generic
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.select
+  %r = meta.relu %y : tensor<4x3xf32>
+  // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]
+  %s = meta.reduce_sum %r, [0, 1] : tensor<4x3xf32> -> tensor<f32>
+  // stop_gradient is the identity once derivatives are taken.
+  // CHECK-NOT: stop_gradient
+  %t = meta.stop_gradient %s : tensor<f32>
+  return %t : tensor<f32>
+}
+
+// Random draws hash (key, stream, index) with splitmix64's multipliers.
+// CHECK-LABEL: func @random
+// CHECK: tensor.extract %arg0[]
+// CHECK: linalg.generic
+// CHECK: linalg.index 0
+// CHECK: arith.constant -4658895280553007687 : i64
+// CHECK: arith.uitofp
+func.func @random(%key: tensor<i64>) -> tensor<5xf32> {
+  %u = meta.random_uniform %key, 3 : tensor<i64> -> tensor<5xf32>
+  return %u : tensor<5xf32>
+}
+
+// CHECK-LABEL: func @shapes
+// CHECK: tensor.collapse_shape
+// CHECK: tensor.expand_shape
+// CHECK: tensor.extract_slice %{{.*}}[1, 0] [2, 2] [1, 1]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 1] [2, 2] [1, 1]
+func.func @shapes(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %r = meta.reshape %x : tensor<2x3xf32> -> tensor<3x2xf32>
+  %s = meta.slice %r, [1, 0] : tensor<3x2xf32> -> tensor<2x2xf32>
+  %p = meta.pad %s, [0, 1] : tensor<2x2xf32> -> tensor<2x3xf32>
+  return %p : tensor<2x3xf32>
+}
+
