@@ -1,0 +1,343 @@
+//===- meta-fdcheck.cpp - Derivatives against finite differences ----------===//
+//
+// The oracle of metac's derivative tests. Everything is evaluated in double
+// precision by the reference interpreter, so central differences are
+// accurate to ~1e-10 and any disagreement is a wrong rule, not noise.
+//
+//   meta-fdcheck ops.mlir
+//     For every function f(x1..xn) -> scalar: builds grad(f) and a
+//     Hessian-vector product (grad of <grad f, v>, a nested meta.grad), runs
+//     -meta-autodiff, and compares them with central differences of f and of
+//     grad f. Inputs are drawn from U[lo, hi], `fdcheck.range = [lo, hi]` on
+//     the function (default [-2, 2]).
+//
+//   meta-fdcheck --kernel=meta_grad_10_10 program.mlir   (from metac -emit=mlir)
+//     Checks the whole meta-gradient of a compiled program against central
+//     differences of its meta-objective, on tasks drawn by its own samplers.
+//     With --first-order, instead checks that the meta-gradient equals the
+//     gradient of the query loss at the adapted parameters (first-order MAML).
+//
+//===----------------------------------------------------------------------===//
+#include "metac/CodeGen/Pipeline.h"
+#include "metac/Dialect/MetaDialect.h"
+#include "metac/Interpreter/ReferenceInterpreter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace metac;
+namespace cl = llvm::cl;
+
+namespace {
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
+                               cl::Required);
+cl::opt<std::string> kernelName("kernel",
+                                cl::desc("Check this meta_grad kernel"),
+                                cl::init(""));
+cl::opt<bool> firstOrder("first-order",
+                         cl::desc("Check the first-order MAML identity"),
+                         cl::init(false));
+cl::opt<double> tolerance("tolerance", cl::desc("Largest relative error"),
+                          cl::init(1e-6));
+cl::opt<unsigned> maxProbes("probes",
+                            cl::desc("Parameter entries probed per kernel"),
+                            cl::init(60));
+cl::opt<unsigned> seed("seed", cl::init(7));
+
+std::mt19937_64 rng;
+
+RefTensor randomTensor(Type type, double lo, double hi) {
+  auto t = cast<RankedTensorType>(type);
+  RefTensor r;
+  r.shape.assign(t.getShape().begin(), t.getShape().end());
+  std::uniform_real_distribution<double> u(lo, hi);
+  r.data.resize(t.getNumElements());
+  for (double &v : r.data)
+    v = u(rng);
+  return r;
+}
+
+std::vector<RefTensor> run(func::FuncOp fn, const std::vector<RefTensor> &args) {
+  std::vector<RefTensor> out;
+  std::string error;
+  if (failed(interpret(fn, args, out, error))) {
+    llvm::errs() << "meta-fdcheck: " << fn.getName() << ": " << error << "\n";
+    std::exit(2);
+  }
+  return out;
+}
+
+/// Relative error of `got` against `want`, scaled by the larger of 1 and the
+/// largest |want|.
+struct ErrorMeter {
+  double maxAbsWant = 0, maxDiff = 0;
+  void add(double got, double want) {
+    maxAbsWant = std::max(maxAbsWant, std::fabs(want));
+    maxDiff = std::max(maxDiff, std::fabs(got - want));
+    if (std::isnan(got) || std::isnan(want))
+      maxDiff = INFINITY;
+  }
+  double relative() const { return maxDiff / std::max(1.0, maxAbsWant); }
+};
+
+/// Central difference step for a value of magnitude |x|.
+double stepFor(double x) { return 1e-5 * std::max(1.0, std::fabs(x)); }
+
+/// Clones `fn`'s body into a meta.grad region over all its arguments.
+/// `wrap` may post-process the scalar inside the region (for the HVP).
+void buildGradient(OpBuilder &b, func::FuncOp fn, func::FuncOp target,
+                   ValueRange point, function_ref<Value(Value)> wrap,
+                   SmallVectorImpl<Value> &grads) {
+  Location loc = fn.getLoc();
+  SmallVector<Type> types(fn.getArgumentTypes());
+  auto grad = b.create<meta::GradOp>(loc, types, point);
+  Block *body = b.createBlock(&grad.getBody());
+  IRMapping map;
+  for (auto [arg, type] : llvm::zip(fn.getArguments(), types))
+    map.map(arg, body->addArgument(type, loc));
+  Value scalar;
+  for (Operation &op : fn.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      scalar = map.lookup(ret.getOperand(0));
+      break;
+    }
+    b.clone(op, map);
+  }
+  b.create<meta::YieldOp>(loc, wrap(scalar));
+  b.setInsertionPointAfter(grad);
+  grads.append(grad.getResults().begin(), grad.getResults().end());
+}
+
+Value dot(OpBuilder &b, Location loc, Value x, Value y) {
+  Value p = b.create<meta::MulOp>(loc, x, y);
+  auto type = cast<RankedTensorType>(p.getType());
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    axes.push_back(i);
+  if (axes.empty())
+    return p;
+  return b.create<meta::ReduceSumOp>(
+      loc, RankedTensorType::get({}, b.getF32Type()), p,
+      b.getDenseI64ArrayAttr(axes));
+}
+
+int checkOps(ModuleOp module, MLIRContext &ctx) {
+  struct Case {
+    func::FuncOp f, grad, hvp;
+    double lo = -2, hi = 2;
+  };
+  std::vector<Case> cases;
+  OpBuilder b(&ctx);
+  for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
+    Case c;
+    c.f = fn;
+    if (auto range = fn->getAttrOfType<ArrayAttr>("fdcheck.range")) {
+      c.lo = cast<FloatAttr>(range[0]).getValueAsDouble();
+      c.hi = cast<FloatAttr>(range[1]).getValueAsDouble();
+    }
+    Location loc = fn.getLoc();
+    SmallVector<Type> types(fn.getArgumentTypes());
+    // grad(f): (x) -> (df/dx...)
+    b.setInsertionPointToEnd(module.getBody());
+    c.grad = b.create<func::FuncOp>(loc, (fn.getName() + "__grad").str(),
+                                    b.getFunctionType(types, types));
+    b.setInsertionPointToStart(c.grad.addEntryBlock());
+    SmallVector<Value> grads;
+    buildGradient(b, fn, c.grad, c.grad.getArguments(),
+                  [](Value s) { return s; }, grads);
+    b.create<func::ReturnOp>(loc, grads);
+    // hvp(x, v) = grad_x <grad f(x), v>: a nested grad, i.e. second order.
+    SmallVector<Type> twice(types);
+    twice.append(types.begin(), types.end());
+    b.setInsertionPointToEnd(module.getBody());
+    c.hvp = b.create<func::FuncOp>(loc, (fn.getName() + "__hvp").str(),
+                                   b.getFunctionType(twice, types));
+    b.setInsertionPointToStart(c.hvp.addEntryBlock());
+    auto args = c.hvp.getArguments();
+    auto point = args.take_front(types.size());
+    auto dir = args.drop_front(types.size());
+    auto outer = b.create<meta::GradOp>(loc, types, ValueRange(point));
+    Block *ob = b.createBlock(&outer.getBody());
+    for (Type t : types)
+      ob->addArgument(t, loc);
+    SmallVector<Value> inner;
+    buildGradient(b, fn, c.hvp, ob->getArguments(), [](Value s) { return s; },
+                  inner);
+    Value total;
+    for (auto [g, v] : llvm::zip(inner, dir)) {
+      Value d = dot(b, loc, g, v);
+      total = total ? b.create<meta::AddOp>(loc, total, d).getResult() : d;
+    }
+    b.create<meta::YieldOp>(loc, total);
+    b.setInsertionPointAfter(outer);
+    b.create<func::ReturnOp>(loc, outer.getResults());
+    cases.push_back(c);
+  }
+  PassManager pm(&ctx);
+  buildDifferentiationPipeline(pm);
+  if (failed(pm.run(module))) {
+    llvm::errs() << "meta-fdcheck: differentiation failed\n";
+    return 2;
+  }
+
+  int failures = 0;
+  for (Case &c : cases) {
+    std::vector<RefTensor> x, v;
+    for (Type t : c.f.getArgumentTypes()) {
+      x.push_back(randomTensor(t, c.lo, c.hi));
+      v.push_back(randomTensor(t, -1, 1));
+    }
+    auto f = [&](const std::vector<RefTensor> &a) {
+      return run(c.f, a)[0].data[0];
+    };
+    // First order: every input element.
+    std::vector<RefTensor> g = run(c.grad, x);
+    ErrorMeter first;
+    for (size_t i = 0; i < x.size(); ++i)
+      for (int64_t j = 0; j < x[i].size(); ++j) {
+        double h = stepFor(x[i].data[j]);
+        auto xp = x, xm = x;
+        xp[i].data[j] += h;
+        xm[i].data[j] -= h;
+        first.add(g[i].data[j], (f(xp) - f(xm)) / (2 * h));
+      }
+    // Second order: H v against the central difference of grad f along v.
+    std::vector<RefTensor> xv = x;
+    xv.insert(xv.end(), v.begin(), v.end());
+    std::vector<RefTensor> hv = run(c.hvp, xv);
+    auto xp = x, xm = x;
+    double h = 1e-5;
+    for (size_t i = 0; i < x.size(); ++i)
+      for (int64_t j = 0; j < x[i].size(); ++j) {
+        xp[i].data[j] += h * v[i].data[j];
+        xm[i].data[j] -= h * v[i].data[j];
+      }
+    std::vector<RefTensor> gp = run(c.grad, xp), gm = run(c.grad, xm);
+    ErrorMeter second;
+    for (size_t i = 0; i < x.size(); ++i)
+      for (int64_t j = 0; j < x[i].size(); ++j)
+        second.add(hv[i].data[j], (gp[i].data[j] - gm[i].data[j]) / (2 * h));
+    bool ok = first.relative() <= tolerance && second.relative() <= tolerance;
+    failures += !ok;
+    llvm::outs() << llvm::formatv(
+        "{0}: first order {1:e2}, second order {2:e2}: {3}\n", c.f.getName(),
+        first.relative(), second.relative(), ok ? "ok" : "FAIL");
+  }
+  return failures ? 1 : 0;
+}
+
+int checkKernel(ModuleOp module, MLIRContext &ctx) {
+  PassManager pm(&ctx);
+  buildDifferentiationPipeline(pm);
+  if (failed(pm.run(module)))
+    return llvm::errs() << "meta-fdcheck: differentiation failed\n", 2;
+  auto kernel = module.lookupSymbol<func::FuncOp>(kernelName);
+  if (!kernel)
+    return llvm::errs() << "meta-fdcheck: no kernel " << kernelName << "\n", 2;
+  // meta_grad_S_Q: P parameters, then D support and D query tensors;
+  // results: loss and P gradients.
+  unsigned numParams = kernel.getNumResults() - 1;
+  unsigned numData = (kernel.getNumArguments() - numParams) / 2;
+  int64_t s, q;
+  if (sscanf(kernelName.c_str(), "meta_grad_%ld_%ld", &s, &q) != 2)
+    return llvm::errs() << "meta-fdcheck: not a meta_grad kernel\n", 2;
+  auto sampler = [&](int64_t n) {
+    return module.lookupSymbol<func::FuncOp>("sample_" + std::to_string(n));
+  };
+  auto key = [](uint64_t k) {
+    RefTensor t;
+    t.data = {0};
+    t.key = k;
+    return t;
+  };
+  std::vector<RefTensor> args;
+  for (unsigned i = 0; i < numParams; ++i)
+    args.push_back(randomTensor(kernel.getArgumentTypes()[i], -0.4, 0.4));
+  auto support = run(sampler(s), {key(12345), key(1)});
+  auto query = run(sampler(q), {key(12345), key(2)});
+  if (support.size() != numData || query.size() != numData)
+    return llvm::errs() << "meta-fdcheck: sampler/kernel mismatch\n", 2;
+  std::vector<RefTensor> data(support);
+  data.insert(data.end(), query.begin(), query.end());
+
+  auto withParams = [&](const std::vector<RefTensor> &params) {
+    std::vector<RefTensor> a(params);
+    a.insert(a.end(), data.begin(), data.end());
+    return a;
+  };
+  std::vector<RefTensor> out = run(kernel, withParams(args));
+
+  // The function whose gradient the kernel claims to return, and the point.
+  std::function<double(const std::vector<RefTensor> &)> loss;
+  std::vector<RefTensor> point(args);
+  unsigned checked = numParams;
+  if (!firstOrder) {
+    loss = [&](const std::vector<RefTensor> &p) {
+      return run(kernel, withParams(p))[0].data[0];
+    };
+  } else {
+    // d/dθ L_q(adapt(θ)) with stop_grad inside adapt = ∇L_q at φ = adapt(θ).
+    auto adapt = module.lookupSymbol<func::FuncOp>("adapt_" + std::to_string(s));
+    auto eval = module.lookupSymbol<func::FuncOp>(
+        llvm::formatv("eval_{0}_{1}", s, q).str());
+    if (!adapt || !eval)
+      return llvm::errs() << "meta-fdcheck: no adapt/eval kernel\n", 2;
+    std::vector<RefTensor> a(args);
+    a.insert(a.end(), support.begin(), support.end());
+    std::vector<RefTensor> phi = run(adapt, a);
+    checked = phi.size(); // model parameters only
+    point = args;
+    for (unsigned i = 0; i < checked; ++i)
+      point[i] = phi[i];
+    loss = [&](const std::vector<RefTensor> &p) {
+      // The evaluation kernel's first entry is the objective after 0 steps.
+      return run(eval, withParams(p))[0].data[0];
+    };
+  }
+  std::uniform_int_distribution<unsigned> pickParam(0, checked - 1);
+  ErrorMeter meter;
+  for (unsigned probe = 0; probe < maxProbes; ++probe) {
+    unsigned i = pickParam(rng);
+    int64_t j = std::uniform_int_distribution<int64_t>(0, point[i].size() - 1)(rng);
+    double h = stepFor(point[i].data[j]);
+    auto pp = point, pm2 = point;
+    pp[i].data[j] += h;
+    pm2[i].data[j] -= h;
+    meter.add(out[1 + i].data[j], (loss(pp) - loss(pm2)) / (2 * h));
+  }
+  bool ok = meter.relative() <= tolerance;
+  llvm::outs() << llvm::formatv(
+      "{0}{1}: {2} probes, max relative error {3:e2}: {4}\n", kernelName,
+      firstOrder ? " (first order)" : "", (unsigned)maxProbes,
+      meter.relative(), ok ? "ok" : "FAIL");
+  return ok ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "metac derivative checker\n");
+  rng.seed(seed);
+  DialectRegistry registry;
+  registerMetacDialects(registry);
+  MLIRContext ctx(registry);
+  llvm::SourceMgr srcMgr;
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, srcMgr,
+                                                           ParserConfig(&ctx));
+  if (!module)
+    return 2;
+  return kernelName.empty() ? checkOps(*module, ctx)
+                            : checkKernel(*module, ctx);
+}
