@@ -1,4 +1,4 @@
-//===- Checkpoint.cpp - Training state on disk -----------------------------===//
+//===- Checkpoint.cpp - Training state on disk ----------------------------===//
 //
 // Integers and floats are written byte by byte in little-endian order rather
 // than by dumping memory, so the format does not depend on the host. The
@@ -77,7 +77,8 @@ private:
 
 } // namespace
 
-std::vector<unsigned char> metac::runtime::encodeCheckpoint(const Checkpoint &C) {
+std::vector<unsigned char>
+metac::runtime::encodeCheckpoint(const Checkpoint &C) {
   Writer W;
   W.Bytes.assign(Magic, Magic + 8);
   W.u32(Checkpoint::Version);
@@ -98,8 +99,8 @@ Checkpoint
 metac::runtime::decodeCheckpoint(const std::vector<unsigned char> &Bytes,
                                  const std::string &Path) {
   auto Fail = [&](const std::string &What) {
-    throw Error(fmt::format("error: cannot load checkpoint '{}': {}", Path,
-                            What));
+    throw Error(
+        fmt::format("error: cannot load checkpoint '{}': {}", Path, What));
   };
   if (Bytes.size() < 8 || std::memcmp(Bytes.data(), Magic, 8) != 0)
     Fail("bad magic (not a metac checkpoint)");
@@ -145,8 +146,8 @@ void metac::runtime::writeCheckpoint(const std::string &Path,
   std::string Tmp = Path + ".tmp";
   auto Fail = [&](const std::string &What) {
     int Saved = errno;
-    throw Error(fmt::format("error: cannot write checkpoint '{}': {}: {}",
-                            Path, What, std::strerror(Saved)));
+    throw Error(fmt::format("error: cannot write checkpoint '{}': {}: {}", Path,
+                            What, std::strerror(Saved)));
   };
   std::FILE *F = std::fopen(Tmp.c_str(), "wb");
   if (!F)
@@ -193,16 +194,16 @@ Checkpoint metac::runtime::readCheckpoint(const std::string &Path) {
   bool Failed = std::ferror(F);
   std::fclose(F);
   if (Failed)
-    throw Error(fmt::format("error: cannot load checkpoint '{}': read error",
-                            Path));
+    throw Error(
+        fmt::format("error: cannot load checkpoint '{}': read error", Path));
   return decodeCheckpoint(Bytes, Path);
 }
 
 void metac::runtime::checkCompatible(const Checkpoint &C, const Program &P,
                                      const std::string &Path) {
   auto Fail = [&](const std::string &What) {
-    throw Error(fmt::format("error: cannot load checkpoint '{}': {}", Path,
-                            What));
+    throw Error(
+        fmt::format("error: cannot load checkpoint '{}': {}", Path, What));
   };
   if (C.ProgramHash != P.hash())
     Fail(fmt::format("program mismatch (written by a program with "

@@ -1,4 +1,4 @@
-//===- Cli.cpp - Command line of generated programs ------------------------===//
+//===- Cli.cpp - Command line of generated programs -----------------------===//
 //
 // Hand-written rather than getopt: the messages must be exact (they are part
 // of the interface and tested), both `--flag value` and `--flag=value` are
@@ -21,13 +21,13 @@ using namespace metac::runtime;
 }
 
 template <typename T>
-static T parseNumber(const std::string &Flag, const std::string &Value,
-                     T Min, T Max, const char *Expected) {
+static T parseNumber(const std::string &Flag, const std::string &Value, T Min,
+                     T Max, const char *Expected) {
   T Result{};
   auto [End, Ec] =
       std::from_chars(Value.data(), Value.data() + Value.size(), Result);
-  if (Ec != std::errc() || End != Value.data() + Value.size() ||
-      Result < Min || Result > Max)
+  if (Ec != std::errc() || End != Value.data() + Value.size() || Result < Min ||
+      Result > Max)
     usageError(fmt::format("invalid value '{}' for {} (expected {})", Value,
                            Flag, Expected));
   return Result;
@@ -42,8 +42,8 @@ Options metac::runtime::parseCommandLine(const std::vector<std::string> &Args) {
       usageError(fmt::format("unexpected argument '{}' (see --help)", Arg));
     std::string Flag = Arg;
     std::optional<std::string> Inline;
-    if (size_t Eq = Arg.find('='); Arg.rfind("--", 0) == 0 &&
-                                   Eq != std::string::npos) {
+    if (size_t Eq = Arg.find('=');
+        Arg.rfind("--", 0) == 0 && Eq != std::string::npos) {
       Flag = Arg.substr(0, Eq);
       Inline = Arg.substr(Eq + 1);
     }

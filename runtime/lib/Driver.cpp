@@ -1,4 +1,4 @@
-//===- Driver.cpp - The run of a generated program -------------------------===//
+//===- Driver.cpp - The run of a generated program ------------------------===//
 //
 //   descriptor ──► Program ──┐
 //   argv ────────► Options ──┼─► Trainer (or checkpoint) ─► Evaluator ─► table
@@ -115,9 +115,9 @@ void Session::printHeader(int64_t Start, int64_t Total, uint64_t Seed) {
 void Session::printWallTime() {
   if (O.Quiet)
     return;
-  double Seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - Began)
-                       .count();
+  double Seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - Began)
+          .count();
   fmt::print("wall time: {:.2f} s\n", Seconds);
   std::fflush(stdout);
 }
@@ -125,7 +125,8 @@ void Session::printWallTime() {
 void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
   const Settings &S = P.settings();
   int64_t Tasks = O.EvalTasks.value_or(S.EvalTasks);
-  std::vector<EvalRow> Rows = Evaluator(P, Pool).run(Params.data(), Seed, Tasks);
+  std::vector<EvalRow> Rows =
+      Evaluator(P, Pool).run(Params.data(), Seed, Tasks);
   fmt::print("evaluation: {} tasks, query {}\n", Tasks, S.EvalQuery);
   fmt::print("shots  steps  loss (mean ± 95% CI)\n");
   for (const EvalRow &R : Rows)
@@ -175,25 +176,29 @@ int Session::train() {
     LastCheckpoint = T.iteration();
   };
 
-  InterruptGuard Guard;
-  while (T.iteration() < Total) {
-    double Loss = T.step();
-    int64_t Iter = T.iteration();
-    if (Log && (Iter % O.LogEvery == 0 || Iter == Total))
-      Log->logIteration(Iter, Loss);
-    if (Bar)
-      Bar->update(Iter, Loss);
-    if (Iter % O.CheckpointEvery == 0)
-      Save();
-    if (Interrupted && Iter < Total) {
-      Save();
-      finishProgress();
-      fmt::print(stderr, "metac: interrupted after iteration {}{}\n", Iter,
-                 O.CheckpointPath.empty()
-                     ? ""
-                     : fmt::format("; resume with --resume {}",
-                                   O.CheckpointPath));
-      return ExitInterrupted;
+  {
+    // Only the training loop can stop cleanly between two steps; outside it
+    // (evaluation) SIGINT keeps its default meaning.
+    InterruptGuard Guard;
+    while (T.iteration() < Total) {
+      double Loss = T.step();
+      int64_t Iter = T.iteration();
+      if (Log && (Iter % O.LogEvery == 0 || Iter == Total))
+        Log->logIteration(Iter, Loss);
+      if (Bar)
+        Bar->update(Iter, Loss);
+      if (Iter % O.CheckpointEvery == 0)
+        Save();
+      if (Interrupted && Iter < Total) {
+        Save();
+        finishProgress();
+        fmt::print(
+            stderr, "metac: interrupted after iteration {}{}\n", Iter,
+            O.CheckpointPath.empty()
+                ? ""
+                : fmt::format("; resume with --resume {}", O.CheckpointPath));
+        return ExitInterrupted;
+      }
     }
   }
   Save();

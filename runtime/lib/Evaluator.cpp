@@ -1,4 +1,4 @@
-//===- Evaluator.cpp - The evaluation protocol -----------------------------===//
+//===- Evaluator.cpp - The evaluation protocol ----------------------------===//
 
 #include "metac/runtime/Evaluator.h"
 #include "metac/runtime/Kernels.h"

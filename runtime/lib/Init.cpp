@@ -1,4 +1,4 @@
-//===- Init.cpp - Initial parameter values ---------------------------------===//
+//===- Init.cpp - Initial parameter values --------------------------------===//
 
 #include "metac/runtime/Init.h"
 #include "metac/runtime/Rng.h"

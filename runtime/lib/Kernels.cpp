@@ -1,4 +1,4 @@
-//===- Kernels.cpp - Calling generated kernels -----------------------------===//
+//===- Kernels.cpp - Calling generated kernels ----------------------------===//
 //
 // The ABI passes `void *` for every buffer, inputs included, so const is cast
 // away here; generated kernels never write to their inputs.
@@ -47,8 +47,7 @@ void metac::runtime::sampleSplit(const Program &P, uint64_t TaskKey,
 float metac::runtime::callMetaGrad(const Program &P, const KernelRecord &K,
                                    const float *FlatParams,
                                    const float *const *Support,
-                                   const float *const *Query,
-                                   float *FlatGrad) {
+                                   const float *const *Query, float *FlatGrad) {
   float Loss = 0;
   std::vector<void *> Args;
   Args.reserve(2 * P.parameters().size() + 2 * P.data().size() + 1);

@@ -1,4 +1,4 @@
-//===- Library.cpp - The embedding API (metac/metac.h) ---------------------===//
+//===- Library.cpp - The embedding API (metac/metac.h) --------------------===//
 //
 // The only file of metac_runtime that refers to metac_program() and
 // metac_kernels, so an executable pulls it in only if it calls the API. The
@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "metac/metac.h"
 #include "metac/abi.h"
+#include "metac/metac.h"
 #include "metac/runtime/Error.h"
 #include "metac/runtime/Init.h"
 #include "metac/runtime/Kernels.h"
@@ -80,9 +80,8 @@ void requireData(const Program &P, const void *const *Data, const char *What) {
 extern "C" {
 
 int metac_num_parameters(void) {
-  return guarded(-1, [](const Program &P) {
-    return static_cast<int>(P.numParameters());
-  });
+  return guarded(
+      -1, [](const Program &P) { return static_cast<int>(P.numParameters()); });
 }
 
 int metac_num_model_parameters(void) {
@@ -104,9 +103,8 @@ int metac_query_size(void) {
 }
 
 int metac_num_data(void) {
-  return guarded(-1, [](const Program &P) {
-    return static_cast<int>(P.data().size());
-  });
+  return guarded(
+      -1, [](const Program &P) { return static_cast<int>(P.data().size()); });
 }
 
 int metac_data_size(int I, int N) {
@@ -130,8 +128,7 @@ int metac_init_parameters(uint64_t Seed, float *Flat) {
   });
 }
 
-float metac_meta_loss_grad(const float *FlatParams,
-                           const float *const *Support,
+float metac_meta_loss_grad(const float *FlatParams, const float *const *Support,
                            const float *const *Query, float *FlatGrad) {
   return guarded(NAN, [&](const Program &P) {
     requireNonNull(FlatParams, "flat_params");

@@ -1,4 +1,4 @@
-//===- Log.cpp - Metrics log (JSONL or CSV) --------------------------------===//
+//===- Log.cpp - Metrics log (JSONL or CSV) -------------------------------===//
 //
 // Every line is flushed when written: a killed run keeps its log up to the
 // last line, and `--resume` trims that log back to the checkpoint.
@@ -35,9 +35,9 @@ MetricsLog::Format MetricsLog::formatFor(const std::string &Path) {
     return Jsonl;
   if (endsWith(Path, ".csv"))
     return Csv;
-  throw Error(fmt::format("error: --log file '{}' must end in .jsonl or .csv",
-                          Path),
-              ExitUsage);
+  throw Error(
+      fmt::format("error: --log file '{}' must end in .jsonl or .csv", Path),
+      ExitUsage);
 }
 
 /// The iteration of a training row of the log, or -1 for any other line.
@@ -48,7 +48,8 @@ static int64_t rowIteration(const std::string &Line, MetricsLog::Format F) {
     return -1;
   Text.remove_prefix(Prefix.size());
   int64_t Iter = -1;
-  auto [End, Ec] = std::from_chars(Text.data(), Text.data() + Text.size(), Iter);
+  auto [End, Ec] =
+      std::from_chars(Text.data(), Text.data() + Text.size(), Iter);
   // Both formats follow the iteration with a comma.
   if (Ec != std::errc() || End == Text.data() + Text.size() || *End != ',')
     return -1;
@@ -123,9 +124,10 @@ void MetricsLog::logEvaluation(const std::vector<EvalRow> &Rows) {
   }
   for (const EvalRow &R : Rows) {
     if (Fmt == Jsonl)
-      Text += fmt::format(
-          "{{\"eval\":{{\"shots\":{},\"steps\":{},\"mean\":{},\"ci95\":{}}}}}\n",
-          R.Shots, R.Steps, formatNumber(R.Loss.Mean), formatNumber(R.Loss.Ci95));
+      Text += fmt::format("{{\"eval\":{{\"shots\":{},\"steps\":{},\"mean\":{},"
+                          "\"ci95\":{}}}}}\n",
+                          R.Shots, R.Steps, formatNumber(R.Loss.Mean),
+                          formatNumber(R.Loss.Ci95));
     else
       Text += fmt::format("{},{},{},{}\n", R.Shots, R.Steps,
                           formatNumber(R.Loss.Mean), formatNumber(R.Loss.Ci95));

@@ -1,4 +1,4 @@
-//===- Main.cpp - Entry point of every generated executable ----------------===//
+//===- Main.cpp - Entry point of every generated executable ---------------===//
 //
 // This file is the whole of libmetac_main.a. It is a separate library so that
 // libmetac_runtime.a can also be linked into programs that have their own

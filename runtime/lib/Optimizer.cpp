@@ -1,4 +1,4 @@
-//===- Optimizer.cpp - Adam and SGD on the flat parameter vector -----------===//
+//===- Optimizer.cpp - Adam and SGD on the flat parameter vector ----------===//
 //
 // The vectors are viewed with Eigen::Map, never copied. All updates are
 // element-wise, so their results do not depend on how Eigen vectorises them.

@@ -67,23 +67,31 @@ public:
   unsigned run();
 
 private:
-  enum Rank { Header, NameRank, ParamRank, DataRank, SettingRank, ListRank,
-              OptimizerRank, KernelRank, EndRank };
+  enum Rank {
+    Header,
+    NameRank,
+    ParamRank,
+    DataRank,
+    SettingRank,
+    ListRank,
+    OptimizerRank,
+    KernelRank,
+    EndRank
+  };
 
   [[noreturn]] void fail(const std::string &Message) const {
-    throw Error(fmt::format("bad program descriptor line {}: {}", Line,
-                            Message));
+    throw Error(
+        fmt::format("bad program descriptor line {}: {}", Line, Message));
   }
 
   void expectArgs(size_t N, const char *Usage) const {
     if (Tokens.size() != N + 1)
-      fail(fmt::format("`{}` takes {} argument{} ({}), found {}", Tokens[0],
-                       N, N == 1 ? "" : "s", Usage, Tokens.size() - 1));
+      fail(fmt::format("`{}` takes {} argument{} ({}), found {}", Tokens[0], N,
+                       N == 1 ? "" : "s", Usage, Tokens.size() - 1));
   }
 
   void enterRank(Rank R, const char *What);
-  int64_t parseInt(std::string_view Token, const char *What,
-                   int64_t Min) const;
+  int64_t parseInt(std::string_view Token, const char *What, int64_t Min) const;
   double parseFloat(std::string_view Token, const char *What) const;
   std::vector<int64_t> parseShape(std::string_view Token) const;
   void checkName(std::string_view Name, const char *What) const;
@@ -112,8 +120,8 @@ static std::vector<std::string_view> tokenize(std::string_view LineText) {
   std::vector<std::string_view> Tokens;
   size_t I = 0;
   while (I < LineText.size()) {
-    while (I < LineText.size() && (LineText[I] == ' ' || LineText[I] == '\t' ||
-                                   LineText[I] == '\r'))
+    while (I < LineText.size() &&
+           (LineText[I] == ' ' || LineText[I] == '\t' || LineText[I] == '\r'))
       ++I;
     size_t Begin = I;
     while (I < LineText.size() && LineText[I] != ' ' && LineText[I] != '\t' &&
@@ -199,9 +207,9 @@ unsigned DescriptorParser::run() {
 }
 
 void DescriptorParser::enterRank(Rank R, const char *What) {
-  static const char *Names[] = {"header", "name",      "param/meta",
-                                "data",   "setting",   "list",
-                                "optimizer", "kernel", "end"};
+  static const char *Names[] = {"header",    "name",    "param/meta",
+                                "data",      "setting", "list",
+                                "optimizer", "kernel",  "end"};
   if (R < Current)
     fail(fmt::format("`{}` record after a `{}` record (records must follow "
                      "the order given in metac/abi.h)",
@@ -234,7 +242,8 @@ double DescriptorParser::parseFloat(std::string_view Token,
   return Value;
 }
 
-std::vector<int64_t> DescriptorParser::parseShape(std::string_view Token) const {
+std::vector<int64_t>
+DescriptorParser::parseShape(std::string_view Token) const {
   std::vector<int64_t> Shape;
   if (Token == "scalar")
     return Shape;
@@ -244,12 +253,11 @@ std::vector<int64_t> DescriptorParser::parseShape(std::string_view Token) const 
   size_t Pos = 0;
   while (true) {
     size_t X = Token.find('x', Pos);
-    std::string_view Dim = Token.substr(Pos, X == std::string_view::npos
-                                                 ? std::string_view::npos
-                                                 : X - Pos);
-    if (Dim.empty() ||
-        !std::all_of(Dim.begin(), Dim.end(),
-                     [](char C) { return C >= '0' && C <= '9'; }))
+    std::string_view Dim = Token.substr(
+        Pos, X == std::string_view::npos ? std::string_view::npos : X - Pos);
+    if (Dim.empty() || !std::all_of(Dim.begin(), Dim.end(), [](char C) {
+          return C >= '0' && C <= '9';
+        }))
       fail(fmt::format("bad shape '{}' (expected `scalar` or positive "
                        "dimensions joined by `x`, e.g. `1x40`)",
                        Token));
@@ -391,8 +399,8 @@ void DescriptorParser::parseSetting() {
   };
   for (const Known &K : Keys)
     if (Key == K.Key) {
-      S.*K.Field = parseInt(Tokens[2], fmt::format("setting {}", Key).c_str(),
-                            K.Min);
+      S.*K.Field =
+          parseInt(Tokens[2], fmt::format("setting {}", Key).c_str(), K.Min);
       return;
     }
   fail(fmt::format("unknown setting '{}' (expected support, query, "
@@ -590,8 +598,8 @@ const KernelRecord &Program::requireKernel(KernelRecord::Kind K, int64_t N0,
                                            int64_t N1) const {
   if (const KernelRecord *R = findKernel(K, N0, N1))
     return *R;
-  throw Error(fmt::format("the program has no `{}` kernel",
-                          describeKernel(K, N0, N1)));
+  throw Error(
+      fmt::format("the program has no `{}` kernel", describeKernel(K, N0, N1)));
 }
 
 metac_kernel_fn Program::function(const KernelRecord &R) const {

@@ -1,4 +1,4 @@
-//===- Progress.cpp - Training progress on stderr --------------------------===//
+//===- Progress.cpp - Training progress on stderr -------------------------===//
 
 #include "metac/runtime/Progress.h"
 
@@ -46,7 +46,8 @@ void Progress::update(int64_t Iteration, double Loss) {
   Weight = Beta * Weight + (1 - Beta);
   if (Interactive) {
     Clock::time_point Now = Clock::now();
-    if (Iteration != Total && Drawn && Now - LastDraw < std::chrono::milliseconds(100))
+    if (Iteration != Total && Drawn &&
+        Now - LastDraw < std::chrono::milliseconds(100))
       return;
     LastDraw = Now;
     Drawn = true;

@@ -1,4 +1,4 @@
-//===- Rng.cpp - Counter-based random numbers ------------------------------===//
+//===- Rng.cpp - Counter-based random numbers -----------------------------===//
 //
 // Only the Box–Muller transform lives out of line: it needs <cmath>, and its
 // result must not depend on inlining decisions at the call site.

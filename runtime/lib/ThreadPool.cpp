@@ -1,4 +1,4 @@
-//===- ThreadPool.cpp - Parallel loop over tasks ---------------------------===//
+//===- ThreadPool.cpp - Parallel loop over tasks --------------------------===//
 //
 // Indices are handed out one at a time under the mutex. A meta-batch has tens
 // of tasks, each a kernel call of microseconds to milliseconds, so a lock per

@@ -1,4 +1,4 @@
-//===- Trainer.cpp - The meta-training loop --------------------------------===//
+//===- Trainer.cpp - The meta-training loop -------------------------------===//
 
 #include "metac/runtime/Trainer.h"
 #include "metac/runtime/Checkpoint.h"

@@ -71,7 +71,7 @@ uint64_t mix(uint64_t X) {
 
 /// Uniform in [Lo, Hi) from a key and a counter.
 double uniform(uint64_t Key, uint64_t Counter, double Lo, double Hi) {
-  double U = static_cast<double>(mix(Key ^ mix(Counter)) >> 11) * 0x1.0p-53;
+  double U = static_cast<double>(mix(mix(Key) ^ Counter) >> 11) * 0x1.0p-53;
   return Lo + (Hi - Lo) * U;
 }
 

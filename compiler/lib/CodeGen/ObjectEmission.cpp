@@ -80,6 +80,10 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   llvm::PipelineTuningOptions tuning;
   tuning.LoopVectorization = optLevel >= 2;
   tuning.SLPVectorization = optLevel >= 2;
+  // Kernels are long chains of small constant-trip loops. Unrolling them all
+  // made the sinusoid example compile in 41 s instead of 3.5 s, for 30% more
+  // speed; generated loops are vectorised instead (issue 3 revisits this).
+  tuning.LoopUnrolling = false;
   llvm::PassBuilder builder(machine.get(), tuning);
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
@@ -132,7 +136,13 @@ bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
     args.insert(args.begin() + 1, "-shared");
   else
     args.push_back(runtimeDir + "/libmetac_main.a");
+  // A shared library keeps the whole embedding API, which nothing in the
+  // generated object refers to.
+  if (shared)
+    args.push_back("-Wl,--whole-archive");
   args.push_back(runtimeDir + "/libmetac_runtime.a");
+  if (shared)
+    args.push_back("-Wl,--no-whole-archive");
   args.push_back(METAC_FMT_LIB);
   args.push_back("-lpthread");
   args.push_back("-lm");

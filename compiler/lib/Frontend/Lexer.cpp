@@ -7,6 +7,7 @@
 #include "metac/Frontend/Lexer.h"
 
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -259,7 +260,8 @@ Token Lexer::lexNumber(const char *start, bool firstOnLine) {
   Token tok = makeToken(isFloat ? TokenKind::floating : TokenKind::integer,
                         start, firstOnLine);
   if (missingExponentDigits || trailingGarbage) {
-    std::string msg = ("malformed number '" + tok.getSpelling() + "'").str();
+    std::string msg =
+        ("malformed number '" + llvm::Twine(tok.getSpelling()) + "'").str();
     if (missingExponentDigits && !trailingGarbage)
       msg += ": expected digits after the exponent";
     tok = makeToken(TokenKind::error, start, firstOnLine);

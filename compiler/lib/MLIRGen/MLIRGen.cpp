@@ -103,6 +103,13 @@ std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
   return out;
 }
 
+/// A number in the descriptor: round-trips through float parsing.
+std::string num(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
 /// A parameter the runtime initialises.
 struct ParamSpec {
   std::string name;
@@ -986,7 +993,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
   Value w, b;
   if (collecting) {
     double bound = 1.0 / std::sqrt(double(in[1]));
-    std::string init = llvm::formatv("uniform {0} {1}", -bound, bound).str();
+    std::string init = "uniform " + num(-bound) + " " + num(bound);
     collected->push_back({layer + ".w", wShape, init, call.getLoc()});
     collected->push_back({layer + ".b", bShape, init, call.getLoc()});
     w = constant(wShape, 0, call.getLoc());
@@ -1292,7 +1299,7 @@ LogicalResult MLIRGenImpl::genStmt(const Stmt &stmt, OptVal *result) {
         auto v = evalConstant(*p.getInit(), "a parameter's initial value");
         if (!v)
           return failure();
-        init = llvm::formatv("const {0}", *v).str();
+        init = "const " + num(*v);
       } else if (p.getInitKind() == ParamStmt::InitKind::Draw) {
         auto *call = dyn_cast<CallExpr>(p.getInit());
         StringRef kind = call ? call->getCallee() : "";
@@ -1311,7 +1318,7 @@ LogicalResult MLIRGenImpl::genStmt(const Stmt &stmt, OptVal *result) {
                    : std::nullopt;
         if (!b)
           return failure();
-        init = llvm::formatv("{0} {1} {2}", kind, *a, *b).str();
+        init = kind.str() + " " + num(*a) + " " + num(*b);
       }
       if (!declaredNames.insert(p.getName().str()).second)
         return diags.error(p.getIdentifier().loc,
@@ -1867,7 +1874,7 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     }
     optimizerLine = "optimizer " + opt->getOptimizerKind().str();
     for (const std::string &k : keys)
-      optimizerLine += llvm::formatv(" {0} {1}", k, values[k]).str();
+      optimizerLine += " " + k + " " + num(values[k]);
   }
 
   // Evaluation protocol (REFERENCE.md: 600 tasks; before and after steps).
@@ -1988,7 +1995,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       auto v = evalConstant(*e, "a meta-parameter's initial value");
       if (!v)
         return nullptr;
-      init = llvm::formatv("const {0}", *v).str();
+      init = "const " + num(*v);
     }
     if (item->isLike()) {
       if (item->getLikeName().name != adapt->getParamsName().name &&

@@ -20,6 +20,9 @@
 #include "metac/Frontend/Diagnostics.h"
 #include "metac/Frontend/Parser.h"
 #include "metac/MLIRGen/MLIRGen.h"
+#include "metac/Dialect/MetaDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -65,8 +68,8 @@ cl::opt<Stage> emit(
                           "a shared library and a C header")));
 cl::opt<unsigned> optLevel("O", cl::desc("Optimisation level (0-3)"),
                            cl::Prefix, cl::init(3));
-cl::opt<bool> showStats("stats",
-                        cl::desc("Print compile time and kernel sizes"),
+cl::opt<bool> showStats("verbose",
+                        cl::desc("Report the compile time"),
                         cl::init(false));
 
 int fail(const llvm::Twine &msg) {
@@ -136,7 +139,7 @@ int compile() {
   if (std::error_code ec = buffer.getError())
     return fail("cannot open '" + inputFile + "': " + ec.message());
   srcMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  DiagnosticEngine diags(srcMgr);
+  metac::DiagnosticEngine diags(srcMgr);
 
   std::unique_ptr<Program> program = Parser(srcMgr, diags).parse();
   if (diags.hasErrors())
@@ -246,6 +249,7 @@ int compile() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  registerPipelinePasses();
   // `metac run file.meta [runtime flags...]`: compile to a temporary
   // executable and replace this process's job with running it.
   if (argc >= 2 && llvm::StringRef(argv[1]) == "run") {

@@ -1,4 +1,4 @@
-//===- metac/runtime/Init.h - Initial parameter values -----------*- C++ -*-===//
+//===- metac/runtime/Init.h - Initial parameter values ----------*- C++ -*-===//
 //
 // Every entry of every parameter gets its initial value from its own
 // counter-based stream, keyed by (seed, parameter index, element index). A

@@ -1,4 +1,4 @@
-//===- metac/runtime/Rng.h - Deterministic keys and random numbers -*- C++ -*-//
+//===- metac/runtime/Rng.h - Deterministic keys and randomness --*- C++ -*-===//
 //
 // metac has no random number generator *state*. Every random quantity is a
 // pure function of the seed and of where it is used: the task of iteration t,
@@ -29,8 +29,11 @@ inline uint64_t mix(uint64_t X) {
 }
 
 /// Extends key H with one more component V. For a fixed H this is a
-/// bijection in V, so distinct components always give distinct keys.
-inline uint64_t combine(uint64_t H, uint64_t V) { return mix(H ^ mix(V)); }
+/// bijection in V, so distinct components always give distinct keys. H is
+/// mixed before V enters (rather than mixing both sides alike), so that no
+/// choice of small components can cancel: with mix(H ^ mix(V)), seed 1 and
+/// domain 1 would give the key mix(0) and chains would collide.
+inline uint64_t combine(uint64_t H, uint64_t V) { return mix(mix(H) ^ V); }
 
 /// Separates the uses of one seed, so that e.g. training task (t, i) and the
 /// initial value of parameter t, element i are unrelated.
@@ -42,14 +45,14 @@ enum class Domain : uint64_t {
   Query = 5,
 };
 
+/// The root key of one use of a seed.
 inline uint64_t key(uint64_t Seed, Domain D) {
-  return combine(mix(Seed), static_cast<uint64_t>(D));
+  return combine(Seed, static_cast<uint64_t>(D));
 }
 
 /// The task of meta-batch slot Task at (0-based) training iteration
 /// Iteration.
-inline uint64_t trainTaskKey(uint64_t Seed, uint64_t Iteration,
-                             uint64_t Task) {
+inline uint64_t trainTaskKey(uint64_t Seed, uint64_t Iteration, uint64_t Task) {
   return combine(combine(key(Seed, Domain::Train), Iteration), Task);
 }
 

@@ -1,0 +1,109 @@
+//===- LogTest.cpp - Metrics log formats and resume trimming --------------===//
+
+#include "TestUtil.h"
+
+#include "metac/runtime/Error.h"
+#include "metac/runtime/Log.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace metac::runtime;
+using namespace metac::runtime::test;
+
+namespace {
+
+std::vector<EvalRow> rows() {
+  EvalRow A, B;
+  A.Shots = 5;
+  A.Steps = 0;
+  A.Loss = {3.25, 0.5};
+  B.Shots = 5;
+  B.Steps = 1;
+  B.Loss = {0.125, NAN};
+  return {A, B};
+}
+
+} // namespace
+
+TEST(LogTest, FormatFromExtension) {
+  EXPECT_EQ(MetricsLog::formatFor("a/b.jsonl"), MetricsLog::Jsonl);
+  EXPECT_EQ(MetricsLog::formatFor("b.csv"), MetricsLog::Csv);
+  try {
+    MetricsLog::formatFor("b.txt");
+    FAIL() << "expected an error";
+  } catch (const Error &E) {
+    EXPECT_EQ(E.exitCode(), ExitUsage);
+    EXPECT_STREQ(E.what(),
+                 "error: --log file 'b.txt' must end in .jsonl or .csv");
+  }
+}
+
+TEST(LogTest, NumbersRoundTrip) {
+  EXPECT_EQ(formatNumber(0.1), "0.1");
+  EXPECT_EQ(formatNumber(1.0 / 3), "0.3333333333333333");
+  EXPECT_EQ(formatNumber(NAN), "null");
+  EXPECT_EQ(formatNumber(-INFINITY), "null");
+}
+
+TEST(LogTest, Jsonl) {
+  TempDir Dir;
+  std::string Path = Dir.file("m.jsonl");
+  {
+    MetricsLog Log(Path, 0);
+    Log.logIteration(100, 0.5);
+    Log.logIteration(200, 0.25);
+    Log.logEvaluation(rows());
+  }
+  EXPECT_EQ(readFile(Path),
+            "{\"iter\":100,\"loss\":0.5}\n"
+            "{\"iter\":200,\"loss\":0.25}\n"
+            "{\"eval\":{\"shots\":5,\"steps\":0,\"mean\":3.25,\"ci95\":0.5}}\n"
+            "{\"eval\":{\"shots\":5,\"steps\":1,\"mean\":0.125,\"ci95\":null}}"
+            "\n");
+}
+
+TEST(LogTest, Csv) {
+  TempDir Dir;
+  std::string Path = Dir.file("m.csv");
+  {
+    MetricsLog Log(Path, 0);
+    Log.logIteration(100, 0.5);
+    Log.logEvaluation(rows());
+  }
+  EXPECT_EQ(readFile(Path), "iter,loss\n"
+                            "100,0.5\n"
+                            "\n"
+                            "shots,steps,mean,ci95\n"
+                            "5,0,3.25,0.5\n"
+                            "5,1,0.125,null\n");
+  // Evaluation only: no training section.
+  {
+    MetricsLog Log(Path, 0);
+    Log.logEvaluation(rows());
+  }
+  EXPECT_EQ(lines(readFile(Path))[0], "shots,steps,mean,ci95");
+}
+
+TEST(LogTest, ResumeKeepsRowsUpToTheCheckpoint) {
+  TempDir Dir;
+  for (const char *Name : {"r.jsonl", "r.csv"}) {
+    std::string Path = Dir.file(Name);
+    {
+      MetricsLog Log(Path, 0);
+      for (int I = 1; I <= 5; ++I)
+        Log.logIteration(I * 100, I);
+      Log.logEvaluation(rows());
+    }
+    std::string Full = readFile(Path);
+    // A run resumed from iteration 300 logs 400 and 500 again.
+    {
+      MetricsLog Log(Path, 300);
+      Log.logIteration(400, 4);
+      Log.logIteration(500, 5);
+      Log.logEvaluation(rows());
+    }
+    EXPECT_EQ(readFile(Path), Full) << Name;
+  }
+}
