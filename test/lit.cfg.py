@@ -22,3 +22,8 @@ llvm_config.use_default_substitutions()
 tools = ["meta-opt", "meta-fdcheck", "metac"]
 llvm_config.add_tool_substitutions(tools, [config.metac_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+# `%metac` (used by the frontend tests) must be expanded before the plain
+# tool name `metac` is.
+config.substitutions.insert(
+    0, ("%metac", os.path.join(config.metac_tools_dir, "metac")))
+config.substitutions.insert(0, ("%metac_src", config.metac_src_root))

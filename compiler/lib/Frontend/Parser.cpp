@@ -1047,6 +1047,8 @@ ExprPtr Parser::parseUnary() {
 
 // postfix := primary ('.' IDENT | '[' expr (',' expr)* ']' | '(' args ')')*
 ExprPtr Parser::parsePostfix() {
+  // `(f)(x)` is not a call: only a name written as such is callable.
+  bool bareName = peek().is(TokenKind::identifier);
   ExprPtr expr = parsePrimary();
   while (expr && continuesExpression()) {
     const Token &tok = peek();
@@ -1080,7 +1082,7 @@ ExprPtr Parser::parsePostfix() {
     } else if (tok.is(TokenKind::l_paren)) {
       // Only names are called: functions are not values in this language.
       auto *name = llvm::dyn_cast<NameExpr>(expr.get());
-      if (!name) {
+      if (!name || !bareName) {
         errorAtCurrent("only a function or model name can be called");
         return nullptr;
       }

@@ -1393,11 +1393,14 @@ LogicalResult MLIRGenImpl::collectModelParams(const ModelDecl &m) {
   bool ok = true;
   for (const TypedArg &arg : m.getArgs()) {
     SmallVector<int64_t> shape;
+    // Symbolic sizes take the support size, the most common call, so that
+    // errors found here show the shapes a user expects.
+    int64_t n = settings["support"];
     for (const DimAST &d : arg.type.getDims())
-      shape.push_back(d.isSymbolic ? 1 : d.size);
+      shape.push_back(d.isSymbolic ? n : d.size);
     for (const DimAST &d : arg.type.getDims()) {
       if (d.isSymbolic)
-        scope.set(d.symbol, Val::integerVal(1));
+        scope.set(d.symbol, Val::integerVal(n));
       else if (d.size <= 0)
         ok = (diags.error(d.loc, "dimensions must be positive"), false);
     }
