@@ -12,7 +12,6 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.metac_obj_root, "test")
 
-config.substitutions.append(("%metac_src", config.metac_src_root))
 config.substitutions.append(("%runtime_dir", config.runtime_dir))
 config.substitutions.append(("%cc", config.cc))
 config.substitutions.append(("%python", "/usr/bin/python3"))
@@ -24,6 +23,9 @@ llvm_config.add_tool_substitutions(tools, [config.metac_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # `%metac` (used by the frontend tests) must be expanded before the plain
 # tool name `metac` is.
-config.substitutions.insert(
-    0, ("%metac", os.path.join(config.metac_tools_dir, "metac")))
-config.substitutions.insert(0, ("%metac_src", config.metac_src_root))
+# Longest first: `%metac` must not eat the start of `%metac_src`.
+config.substitutions[0:0] = [
+    ("%metac_src", config.metac_src_root),
+    ("%metac_tools", config.metac_tools_dir),
+    ("%metac", os.path.join(config.metac_tools_dir, "metac")),
+]
