@@ -54,7 +54,10 @@ void DiagnosticEngine::emit(SMLoc loc, SourceMgr::DiagKind kind,
                             llvm::ArrayRef<SMRange> ranges) {
   // PrintMessage only colours when `os` is a terminal, so lit tests see
   // plain text.
-  srcMgr.PrintMessage(os, loc, kind, msg, ranges);
+  if (loc.isValid() && srcMgr.FindBufferContainingLoc(loc))
+    srcMgr.PrintMessage(os, loc, kind, msg, ranges);
+  else // About the whole run (or a bad location): no "<unknown>:0:" prefix.
+    llvm::SMDiagnostic("", kind, msg.str()).print(nullptr, os);
   os.flush();
 }
 

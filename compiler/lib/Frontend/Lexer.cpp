@@ -186,11 +186,10 @@ Token Lexer::lex() {
     return makeToken(next('=') ? TokenKind::equal_equal : TokenKind::equal,
                      start, firstOnLine);
   case '<':
-    return makeToken(next('=') ? TokenKind::less_equal : TokenKind::less,
-                     start, firstOnLine);
+    return makeToken(next('=') ? TokenKind::less_equal : TokenKind::less, start,
+                     firstOnLine);
   case '>':
-    return makeToken(next('=') ? TokenKind::greater_equal
-                               : TokenKind::greater,
+    return makeToken(next('=') ? TokenKind::greater_equal : TokenKind::greater,
                      start, firstOnLine);
   case '!':
     if (next('='))
@@ -334,8 +333,7 @@ Token Lexer::lexInvalidCharacter(const char *start, bool firstOnLine) {
     }
   } else {
     ++cur;
-    os << "'\\x" << llvm::format_hex_no_prefix(byte, 2, /*Upper=*/true)
-       << "'";
+    os << "'\\x" << llvm::format_hex_no_prefix(byte, 2, /*Upper=*/true) << "'";
   }
   Token tok = makeToken(TokenKind::error, start, firstOnLine);
   tok.setError(std::move(os.str()), tok.getLoc());
@@ -343,8 +341,7 @@ Token Lexer::lexInvalidCharacter(const char *start, bool firstOnLine) {
 }
 
 std::string metac::unescapeStringLiteral(StringRef spelling) {
-  if (spelling.size() >= 2 && spelling.front() == '"' &&
-      spelling.back() == '"')
+  if (spelling.size() >= 2 && spelling.front() == '"' && spelling.back() == '"')
     spelling = spelling.drop_front().drop_back();
   std::string value;
   value.reserve(spelling.size());

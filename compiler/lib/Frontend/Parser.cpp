@@ -145,13 +145,12 @@ bool Parser::errorAtCurrent(const Twine &msg) {
 
 bool Parser::errorExpected(const Twine &msg) {
   const Token &tok = peek();
-  if ((tok.is(TokenKind::eof) || tok.isFirstOnLine()) &&
-      prevTokenEnd.isValid())
+  if ((tok.is(TokenKind::eof) || tok.isFirstOnLine()) && prevTokenEnd.isValid())
     return errorAt(prevTokenEnd, msg);
   return errorAt(tok.getLoc(), msg,
-                 tok.is(TokenKind::eof) ? llvm::ArrayRef<SMRange>()
-                                        : llvm::ArrayRef<SMRange>(
-                                              tok.getRange()));
+                 tok.is(TokenKind::eof)
+                     ? llvm::ArrayRef<SMRange>()
+                     : llvm::ArrayRef<SMRange>(tok.getRange()));
 }
 
 bool Parser::expect(TokenKind kind, const Twine &msg, SMLoc openLoc,
@@ -246,8 +245,8 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
   if (!parseIdentifier(name, "expected a name for the task distribution"))
     return nullptr;
   SMLoc lBrace = peek().getLoc();
-  if (!expect(TokenKind::l_brace, "expected '{' after 'tasks " + name.name +
-                                      "'"))
+  if (!expect(TokenKind::l_brace,
+              "expected '{' after 'tasks " + name.name + "'"))
     return nullptr;
 
   auto decl = std::make_unique<TasksDecl>(keyword.getLoc(), name);
@@ -272,8 +271,8 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
                   "expected '(' after 'sample', as in 'sample(n)'") ||
           !parseIdentifier(size, "expected the name of the sample size, as "
                                  "in 'sample(n)'") ||
-          !expect(TokenKind::r_paren,
-                  "expected ')' after the sample size name", lParen, "("))
+          !expect(TokenKind::r_paren, "expected ')' after the sample size name",
+                  lParen, "("))
         return nullptr;
       Block body;
       if (!parseBlock(body, {"the 'sample' block of " + what, false}))
@@ -288,14 +287,12 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
       } else {
         decl->setSample(sampleTok.getLoc(), std::move(size), std::move(body));
       }
-    } else if (tok.is(TokenKind::identifier) &&
-               peek(1).is(TokenKind::tilde)) {
+    } else if (tok.is(TokenKind::identifier) && peek(1).is(TokenKind::tilde)) {
       StmtPtr latent = parseDraw();
       if (!latent)
         return nullptr;
       decl->addLatent(std::move(latent));
-    } else if (tok.is(TokenKind::identifier) &&
-               peek(1).is(TokenKind::equal)) {
+    } else if (tok.is(TokenKind::identifier) && peek(1).is(TokenKind::equal)) {
       StmtPtr latent = parseAssign();
       if (!latent)
         return nullptr;
@@ -364,8 +361,7 @@ std::unique_ptr<ModelDecl> Parser::parseModelDecl() {
     return nullptr;
   std::string what = "model " + quoted(name.name);
   SMLoc lParen = peek().getLoc();
-  if (!expect(TokenKind::l_paren,
-              "expected '(' and the arguments of " + what))
+  if (!expect(TokenKind::l_paren, "expected '(' and the arguments of " + what))
     return nullptr;
 
   std::vector<TypedArg> args;
@@ -449,16 +445,14 @@ bool Parser::parseItemEnd() {
   return false;
 }
 
-LearnerItemPtr
-Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
+LearnerItemPtr Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
   const Token &tok = peek();
   switch (tok.getKind()) {
   case TokenKind::kw_tasks: {
     SMLoc loc = consume().getLoc();
     Identifier name;
-    if (!parseIdentifier(name,
-                         "expected the name of a task distribution after "
-                         "'tasks'"))
+    if (!parseIdentifier(name, "expected the name of a task distribution after "
+                               "'tasks'"))
       return nullptr;
     return std::make_unique<TasksItem>(loc, std::move(name));
   }
@@ -502,8 +496,8 @@ Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
       diags
           .error(key.loc, "duplicate learner setting " + quoted(key.name),
                  key.getRange())
-          .note(it->second, "previous setting of " + quoted(key.name) +
-                                " is here");
+          .note(it->second,
+                "previous setting of " + quoted(key.name) + " is here");
     return std::make_unique<SettingItem>(std::move(key), v, valueLoc);
   }
   if (value.is(TokenKind::identifier) && !value.isFirstOnLine())
@@ -524,8 +518,8 @@ LearnerItemPtr Parser::parseMetaItem() {
   Identifier name;
   if (!parseIdentifier(name, "expected the name of a meta-parameter after "
                              "'meta'") ||
-      !expect(TokenKind::colon, "expected ':' after meta-parameter " +
-                                    quoted(name.name)))
+      !expect(TokenKind::colon,
+              "expected ':' after meta-parameter " + quoted(name.name)))
     return nullptr;
 
   bool like = false;
@@ -568,13 +562,14 @@ bool Parser::parseParamsAndData(const Token &keyword, Identifier &params,
   return expect(TokenKind::l_paren, "expected '(' after '" +
                                         keyword.getSpelling() + "', as in " +
                                         form) &&
-         parseIdentifier(params, "expected the parameters' name, as in " +
-                                     form) &&
+         parseIdentifier(params,
+                         "expected the parameters' name, as in " + form) &&
          expect(TokenKind::comma,
                 "expected ',' and the data name, as in " + form) &&
          parseIdentifier(data, "expected the data name, as in " + form) &&
-         expect(TokenKind::r_paren, "expected ')' after the data name of '" +
-                                        keyword.getSpelling() + "'",
+         expect(TokenKind::r_paren,
+                "expected ')' after the data name of '" +
+                    keyword.getSpelling() + "'",
                 lParen, "(");
 }
 
@@ -757,8 +752,8 @@ bool Parser::parseBlock(Block &out, const BlockContext &context) {
   if (guard.failed())
     return false;
   out.lBraceLoc = peek().getLoc();
-  if (!expect(TokenKind::l_brace, "expected '{' to start " +
-                                      context.description))
+  if (!expect(TokenKind::l_brace,
+              "expected '{' to start " + context.description))
     return false;
   // Blocks never sit inside brackets today, but if one ever does its
   // statements must still end at newlines.
@@ -860,7 +855,8 @@ StmtPtr Parser::parseDraw() {
   Identifier name(peek().getSpelling().str(), peek().getLoc());
   consume();
   SMLoc tildeLoc = consume().getLoc();
-  if (peek().isNot(TokenKind::identifier) || peek(1).isNot(TokenKind::l_paren)) {
+  if (peek().isNot(TokenKind::identifier) ||
+      peek(1).isNot(TokenKind::l_paren)) {
     errorExpected("expected a distribution call such as 'uniform(lo, hi)' "
                   "after '~'");
     return nullptr;
@@ -870,8 +866,7 @@ StmtPtr Parser::parseDraw() {
   std::unique_ptr<CallExpr> call = parseCallAfterCallee(std::move(callee));
   if (!call)
     return nullptr;
-  return std::make_unique<DrawStmt>(std::move(name), std::move(call),
-                                    tildeLoc);
+  return std::make_unique<DrawStmt>(std::move(name), std::move(call), tildeLoc);
 }
 
 // 'repeat' INT ('as' IDENT)? block
@@ -936,9 +931,8 @@ ExprPtr Parser::checkHeight(ExprPtr expr) {
     return expr;
   if (!declarationFailed) {
     declarationFailed = true;
-    diags.error(expr->getLoc(),
-                "expression nested too deeply (the limit is " +
-                    Twine(kMaxNestingDepth) + " levels)");
+    diags.error(expr->getLoc(), "expression nested too deeply (the limit is " +
+                                    Twine(kMaxNestingDepth) + " levels)");
   }
   return nullptr;
 }
@@ -1001,8 +995,8 @@ ExprPtr Parser::parseAdditive() {
     ExprPtr rhs = parseTerm();
     if (!rhs)
       return nullptr;
-    lhs = checkHeight(
-        std::make_unique<BinaryExpr>(op, std::move(lhs), std::move(rhs), opLoc));
+    lhs = checkHeight(std::make_unique<BinaryExpr>(op, std::move(lhs),
+                                                   std::move(rhs), opLoc));
   }
   return lhs;
 }
@@ -1024,8 +1018,8 @@ ExprPtr Parser::parseTerm() {
     ExprPtr rhs = parseUnary();
     if (!rhs)
       return nullptr;
-    lhs = checkHeight(
-        std::make_unique<BinaryExpr>(op, std::move(lhs), std::move(rhs), opLoc));
+    lhs = checkHeight(std::make_unique<BinaryExpr>(op, std::move(lhs),
+                                                   std::move(rhs), opLoc));
   }
   return lhs;
 }
@@ -1061,8 +1055,8 @@ ExprPtr Parser::parsePostfix() {
       }
       Identifier field(peek().getSpelling().str(), peek().getLoc());
       consume();
-      expr = checkHeight(
-          std::make_unique<FieldExpr>(std::move(expr), std::move(field), dotLoc));
+      expr = checkHeight(std::make_unique<FieldExpr>(std::move(expr),
+                                                     std::move(field), dotLoc));
     } else if (tok.is(TokenKind::l_square)) {
       SMLoc lSquare = consume().getLoc();
       BracketScope brackets(*this);
@@ -1103,8 +1097,8 @@ std::unique_ptr<CallExpr> Parser::parseCallAfterCallee(Identifier callee) {
   BracketScope brackets(*this);
   std::vector<ExprPtr> args;
   std::vector<KeywordArg> kwargs;
-  std::string closeMsg = "expected ')' to close the call to " +
-                         quoted(callee.name);
+  std::string closeMsg =
+      "expected ')' to close the call to " + quoted(callee.name);
   while (peek().isNot(TokenKind::r_paren)) {
     if (peek().isIdentifierLike() && peek(1).is(TokenKind::equal)) {
       KeywordArg arg;
@@ -1170,7 +1164,8 @@ static bool isBinaryOperator(TokenKind kind) {
   }
 }
 
-// primary := NUMBER | STRING | IDENT | '(' expr ')' | '[' (expr (',' expr)*)? ']'
+// primary := NUMBER | STRING | IDENT | '(' expr ')' | '[' (expr (',' expr)*)?
+// ']'
 ExprPtr Parser::parsePrimary() {
   const Token &tok = peek();
   switch (tok.getKind()) {
@@ -1191,10 +1186,10 @@ ExprPtr Parser::parsePrimary() {
     SMLoc lParen = consume().getLoc();
     BracketScope brackets(*this);
     ExprPtr inner = parseExpr();
-    if (!inner ||
-        !expect(TokenKind::r_paren, "expected ')' to close the parenthesized "
-                                    "expression",
-                lParen, "("))
+    if (!inner || !expect(TokenKind::r_paren,
+                          "expected ')' to close the parenthesized "
+                          "expression",
+                          lParen, "("))
       return nullptr;
     return inner;
   }
@@ -1228,8 +1223,8 @@ ExprPtr Parser::parseNumber() {
     if (!parseIntegerToken(value))
       return nullptr;
     return std::make_unique<NumberExpr>(tok.getSpelling().str(),
-                                        static_cast<double>(value), true,
-                                        value, tok.getRange());
+                                        static_cast<double>(value), true, value,
+                                        tok.getRange());
   }
   consume();
   double value = 0;

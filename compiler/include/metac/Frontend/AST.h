@@ -121,8 +121,17 @@ private:
 
 class Expr {
 public:
-  enum class Kind { Number, String, Name, Field, Index, Call, Binary, Unary,
-                    List };
+  enum class Kind {
+    Number,
+    String,
+    Name,
+    Field,
+    Index,
+    Call,
+    Binary,
+    Unary,
+    List
+  };
 
   virtual ~Expr();
   Expr(const Expr &) = delete;
@@ -196,8 +205,7 @@ private:
 class NameExpr : public Expr {
 public:
   explicit NameExpr(Identifier name)
-      : Expr(Kind::Name, name.loc, name.getRange(), 1),
-        name(std::move(name)) {}
+      : Expr(Kind::Name, name.loc, name.getRange(), 1), name(std::move(name)) {}
 
   llvm::StringRef getName() const { return name.name; }
   const Identifier &getIdentifier() const { return name; }
@@ -359,7 +367,9 @@ struct Block {
   std::vector<StmtPtr>::const_iterator begin() const { return stmts.begin(); }
   std::vector<StmtPtr>::const_iterator end() const { return stmts.end(); }
   /// The last statement (a model's or an objective's result), or null.
-  const Stmt *back() const { return stmts.empty() ? nullptr : stmts.back().get(); }
+  const Stmt *back() const {
+    return stmts.empty() ? nullptr : stmts.back().get();
+  }
 };
 
 class Stmt {
@@ -509,8 +519,16 @@ private:
 
 class LearnerItem {
 public:
-  enum class Kind { Tasks, Model, Setting, Meta, Adapt, Objective, Optimizer,
-                    Evaluate };
+  enum class Kind {
+    Tasks,
+    Model,
+    Setting,
+    Meta,
+    Adapt,
+    Objective,
+    Optimizer,
+    Evaluate
+  };
 
   virtual ~LearnerItem();
   LearnerItem(const LearnerItem &) = delete;
@@ -565,8 +583,8 @@ private:
 class SettingItem : public LearnerItem {
 public:
   SettingItem(Identifier key, int64_t value, llvm::SMLoc valueLoc)
-      : LearnerItem(Kind::Setting, key.loc), key(std::move(key)),
-        value(value), valueLoc(valueLoc) {}
+      : LearnerItem(Kind::Setting, key.loc), key(std::move(key)), value(value),
+        valueLoc(valueLoc) {}
   llvm::StringRef getKey() const { return key.name; }
   const Identifier &getKeyIdentifier() const { return key; }
   int64_t getValue() const { return value; }
@@ -686,8 +704,8 @@ private:
 /// One `key value` of an evaluate item: `tasks 600` or `steps [0, 1, 5]`.
 struct EvalPair {
   Identifier key;
-  bool isList = false;          ///< Written as `[...]` (even with one value).
-  std::vector<int64_t> values;  ///< One value unless isList.
+  bool isList = false;         ///< Written as `[...]` (even with one value).
+  std::vector<int64_t> values; ///< One value unless isList.
   std::vector<llvm::SMLoc> valueLocs;
 };
 
@@ -805,8 +823,7 @@ public:
 
   llvm::ArrayRef<LearnerItemPtr> getItems() const { return items; }
   /// The items of one kind, in order: `getItemsOf<AdaptItem>()`.
-  template <typename T>
-  llvm::SmallVector<const T *, 2> getItemsOf() const {
+  template <typename T> llvm::SmallVector<const T *, 2> getItemsOf() const {
     llvm::SmallVector<const T *, 2> result;
     for (const LearnerItemPtr &item : items)
       if (const auto *t = llvm::dyn_cast<T>(item.get()))
@@ -814,8 +831,7 @@ public:
     return result;
   }
   /// The first item of one kind, or null.
-  template <typename T>
-  const T *getFirstItemOf() const {
+  template <typename T> const T *getFirstItemOf() const {
     for (const LearnerItemPtr &item : items)
       if (const auto *t = llvm::dyn_cast<T>(item.get()))
         return t;
@@ -835,8 +851,7 @@ private:
 /// A whole source file: its declarations in order.
 class Program {
 public:
-  explicit Program(const llvm::SourceMgr *srcMgr = nullptr)
-      : srcMgr(srcMgr) {}
+  explicit Program(const llvm::SourceMgr *srcMgr = nullptr) : srcMgr(srcMgr) {}
 
   llvm::ArrayRef<DeclPtr> getDecls() const { return decls; }
   std::vector<DeclPtr>::const_iterator begin() const { return decls.begin(); }
@@ -844,8 +859,7 @@ public:
   bool empty() const { return decls.empty(); }
 
   /// The declarations of one kind, in order: `getDeclsOf<ModelDecl>()`.
-  template <typename T>
-  llvm::SmallVector<const T *, 4> getDeclsOf() const {
+  template <typename T> llvm::SmallVector<const T *, 4> getDeclsOf() const {
     llvm::SmallVector<const T *, 4> result;
     for (const DeclPtr &decl : decls)
       if (const auto *t = llvm::dyn_cast<T>(decl.get()))

@@ -10,8 +10,8 @@
 //   llvm::SourceMgr srcMgr;
 //   srcMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
 //   metac::DiagnosticEngine diags(srcMgr);
-//   std::unique_ptr<metac::Program> program = metac::Parser(srcMgr, diags).parse();
-//   if (diags.hasErrors()) return 1;
+//   std::unique_ptr<metac::Program> program = metac::Parser(srcMgr,
+//   diags).parse(); if (diags.hasErrors()) return 1;
 //
 // Error handling: the first syntax error in a declaration is reported, then
 // the parser skips to the start of the next top-level declaration (`tasks N
@@ -125,8 +125,8 @@ private:
   ExprPtr parseNumber();
   ExprPtr parseList();
   std::unique_ptr<CallExpr> parseCallAfterCallee(Identifier callee);
-  bool parseKeywordArgs(std::vector<KeywordArg> &kwargs,
-                        llvm::StringRef owner, llvm::SMLoc lParenLoc);
+  bool parseKeywordArgs(std::vector<KeywordArg> &kwargs, llvm::StringRef owner,
+                        llvm::SMLoc lParenLoc);
   /// Rejects a node higher than kMaxNestingDepth.
   ExprPtr checkHeight(ExprPtr expr);
 
