@@ -2042,6 +2042,9 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       return nullptr;
 
   info.learnerName = learner->getName().str();
+  info.supportSize = settings["support"];
+  info.querySize = settings["query"];
+  info.metaBatch = settings["meta_batch"];
   for (auto *list : {&modelParams, &metaParams})
     for (const ParamSpec &p : *list)
       info.parameters.push_back({p.name,

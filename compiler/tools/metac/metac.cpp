@@ -23,12 +23,14 @@
 #include "metac/Dialect/MetaDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -42,13 +44,24 @@
 #include "EmbeddingHeader.inc"
 
 #include <chrono>
+#include <map>
 
 using namespace mlir;
 using namespace metac;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Stage { AST, MLIR, Autodiff, Lowered, LLVM, Object, Executable, Library };
+enum class Stage {
+  AST,
+  MLIR,
+  Autodiff,
+  Stats,
+  Lowered,
+  LLVM,
+  Object,
+  Executable,
+  Library
+};
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .meta file>"),
                                cl::Required);
@@ -60,6 +73,8 @@ cl::opt<Stage> emit(
                clEnumValN(Stage::MLIR, "mlir", "the meta dialect"),
                clEnumValN(Stage::Autodiff, "autodiff",
                           "meta dialect after differentiation"),
+               clEnumValN(Stage::Stats, "stats",
+                          "FLOPs per meta-iteration and buffer bytes"),
                clEnumValN(Stage::Lowered, "lowered", "the LLVM dialect"),
                clEnumValN(Stage::LLVM, "llvm", "optimised LLVM IR"),
                clEnumValN(Stage::Object, "obj", "an object file"),
@@ -115,6 +130,88 @@ std::string libraryHeader(const ProgramInfo &info) {
   h += "\n */\n";
   h += llvm::formatv("#define METAC_NUM_PARAMETERS {0}\n\n", offset).str();
   return h + kEmbeddingHeader;
+}
+
+/// Floating-point operations of one call of `kernel` (meta dialect, after
+/// differentiation): 2mnk per matrix product, one per element for
+/// elementwise ops (transcendentals included) and per input element for
+/// reductions; data movement (broadcast, reshape, transpose, slice, pad)
+/// counts nothing.
+int64_t countFlops(func::FuncOp kernel) {
+  int64_t flops = 0;
+  kernel.walk([&](Operation *op) {
+    if (op->getNumResults() != 1 || !isa<meta::MetaDialect>(op->getDialect()))
+      return;
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type)
+      return;
+    if (auto mm = dyn_cast<meta::MatmulOp>(op)) {
+      auto a = cast<RankedTensorType>(mm.getLhs().getType());
+      flops += 2 * type.getNumElements() * a.getDimSize(1);
+    } else if (auto r = dyn_cast<meta::ReduceSumOp>(op)) {
+      flops += cast<RankedTensorType>(r.getInput().getType()).getNumElements();
+    } else if (!isa<meta::BroadcastOp, meta::ReshapeOp, meta::TransposeOp,
+                    meta::SliceOp, meta::PadOp, meta::ConstantOp,
+                    meta::StopGradientOp, meta::GradOp>(op)) {
+      flops += type.getNumElements();
+    }
+  });
+  return flops;
+}
+
+int64_t bytesOfArguments(func::FuncOp kernel) {
+  int64_t bytes = 0;
+  for (Type t : kernel.getFunctionType().getInputs())
+    if (auto shaped = dyn_cast<ShapedType>(t))
+      bytes += shaped.getNumElements() * 4;
+  for (Type t : kernel.getFunctionType().getResults())
+    if (auto shaped = dyn_cast<ShapedType>(t))
+      bytes += shaped.getNumElements() * 4;
+  return bytes;
+}
+
+/// FLOPs and argument bytes of each kernel, in module order.
+using KernelCosts =
+    llvm::MapVector<std::string, std::pair<int64_t, int64_t>,
+                    std::map<std::string, unsigned>>;
+
+/// The cost model of one meta-iteration, for bench/run: every task of the
+/// meta-batch samples its support and query sets and runs the meta-gradient
+/// kernel; Adam then costs about 16 FLOPs per parameter.
+void printStats(llvm::raw_ostream &os, ModuleOp lowered,
+                const ProgramInfo &info,
+                const KernelCosts &cost) {
+  int64_t params = 0;
+  for (const auto &p : info.parameters) {
+    int64_t n = 1;
+    for (int64_t d : p.shape)
+      n *= d;
+    params += n;
+  }
+  auto arenaOf = [&](StringRef name) -> int64_t {
+    if (auto fn = lowered.lookupSymbol<LLVM::LLVMFuncOp>(name))
+      if (auto a = fn->getAttrOfType<IntegerAttr>("metac.arena_bytes"))
+        return a.getInt();
+    return 0;
+  };
+  os << "learner " << info.learnerName << "\n";
+  os << "parameters: " << params << "\n";
+  for (auto &[name, c] : cost)
+    os << llvm::formatv("kernel {0}: flops {1}, argument bytes {2}, arena "
+                        "bytes {3}\n",
+                        name, c.first, c.second, arenaOf(name));
+  auto find = [&](const std::string &name) {
+    auto it = cost.find(name);
+    return it == cost.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
+  };
+  int64_t perTask = find(info.metaGradKernel).first +
+                    find("sample_" + std::to_string(info.supportSize)).first +
+                    find("sample_" + std::to_string(info.querySize)).first;
+  os << "flops per meta-iteration: "
+     << info.metaBatch * perTask + 16 * params << "\n";
+  os << "peak buffer bytes: "
+     << find(info.metaGradKernel).second + arenaOf(info.metaGradKernel)
+     << "\n";
 }
 
 std::string defaultOutput(Stage stage) {
@@ -191,11 +288,24 @@ int compile() {
   if (emit == Stage::Autodiff)
     return printModule();
 
+  // Per-kernel FLOPs and argument bytes, counted before lowering erases the
+  // meta ops; arena bytes are known only after buffer planning.
+  KernelCosts kernelCost;
+  for (auto kernel : module->getOps<func::FuncOp>())
+    kernelCost[kernel.getName().str()] = {countFlops(kernel),
+                                    bytesOfArguments(kernel)};
+
   PassManager lower(&context);
   if (failed(buildLoweringPipeline(lower)) || failed(lower.run(*module)))
     return fail("lowering to LLVM failed");
   if (emit == Stage::Lowered)
     return printModule();
+  if (emit == Stage::Stats)
+    return writeText(outputFile, [&](llvm::raw_ostream &os) {
+             printStats(os, *module, info, kernelCost);
+           })
+               ? 0
+               : 1;
 
   llvm::LLVMContext llvmContext;
   std::string error;

@@ -36,6 +36,7 @@ struct ProgramInfo {
   std::vector<Parameter> parameters; ///< In kernel-argument order.
   std::vector<std::string> dataFields;
   std::string metaGradKernel; ///< Symbol of the training meta_grad kernel.
+  int64_t supportSize = 0, querySize = 0, metaBatch = 0;
 };
 
 /// Returns null (after reporting errors) if the program is invalid.
