@@ -22,9 +22,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/ScopedHashTable.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -241,6 +239,19 @@ private:
   func::FuncOp beginKernel(StringRef name, ArrayRef<Type> inputs,
                            StringRef kind);
   void endKernel(func::FuncOp fn, ArrayRef<Value> results);
+  /// A kernel over (parameters, support data[, query data]), named
+  /// KIND_S[_Q] and described as "KIND S [Q]" in the descriptor.
+  struct TaskKernel {
+    func::FuncOp fn;
+    ValueRange params;
+    Val support, query;
+  };
+  TaskKernel beginTaskKernel(StringRef kind, int64_t s,
+                             std::optional<int64_t> q);
+  /// objective(adapt(params, support), query), the repeat count of adapt
+  /// replaced by `steps` if given.
+  OptVal metaObjective(ValueRange params, const Val &support,
+                       const Val &query, std::optional<int64_t> steps);
   SmallVector<Type> paramTypes();
   SmallVector<Type> dataTypes(int64_t n);
   Val paramsRecord(ValueRange args);
@@ -1613,95 +1624,91 @@ LogicalResult MLIRGenImpl::genSampleKernel(int64_t n) {
   return success();
 }
 
-LogicalResult MLIRGenImpl::genMetaGradKernel(int64_t s, int64_t q) {
+MLIRGenImpl::TaskKernel
+MLIRGenImpl::beginTaskKernel(StringRef kind, int64_t s,
+                             std::optional<int64_t> q) {
   SmallVector<Type> inputs = paramTypes();
   size_t numParams = inputs.size();
-  auto support = dataTypes(s), query = dataTypes(q);
+  auto support = dataTypes(s);
   inputs.append(support.begin(), support.end());
-  inputs.append(query.begin(), query.end());
-  std::string name = llvm::formatv("meta_grad_{0}_{1}", s, q).str();
-  func::FuncOp fn =
-      beginKernel(name, inputs, llvm::formatv("meta_grad {0} {1}", s, q).str());
-  info.metaGradKernel = name;
-  auto args = fn.getArguments();
-  auto paramArgs = args.take_front(numParams);
-  Val sRec = dataRecord(args.slice(numParams, support.size()));
-  Val qRec = dataRecord(args.drop_front(numParams + support.size()));
+  std::string name = (kind + "_" + Twine(s)).str();
+  std::string line = (kind + " " + Twine(s)).str();
+  if (q) {
+    auto query = dataTypes(*q);
+    inputs.append(query.begin(), query.end());
+    name += "_" + std::to_string(*q);
+    line += " " + std::to_string(*q);
+  }
+  TaskKernel k;
+  k.fn = beginKernel(name, inputs, line);
+  auto args = k.fn.getArguments();
+  k.params = args.take_front(numParams);
+  k.support = dataRecord(args.slice(numParams, support.size()));
+  if (q)
+    k.query = dataRecord(args.drop_front(numParams + support.size()));
+  return k;
+}
 
-  // loss(params) = objective(adapt(params, support), query), and its gradient.
-  auto lossOf = [&](ValueRange params) -> OptVal {
-    scope.push();
-    bindMetaParams(params.drop_front(modelParams.size()));
-    OptVal adapted = runAdapt(paramsRecord(params), sRec, std::nullopt);
-    OptVal loss = adapted ? runObjective(*adapted, qRec) : std::nullopt;
-    scope.pop();
-    return loss;
-  };
-  OptVal loss = lossOf(paramArgs);
+MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
+                                               const Val &support,
+                                               const Val &query,
+                                               std::optional<int64_t> steps) {
+  scope.push();
+  bindMetaParams(params.drop_front(modelParams.size()));
+  OptVal adapted = runAdapt(paramsRecord(params), support, steps);
+  OptVal loss = adapted ? runObjective(*adapted, query) : std::nullopt;
+  scope.pop();
+  return loss;
+}
+
+LogicalResult MLIRGenImpl::genMetaGradKernel(int64_t s, int64_t q) {
+  TaskKernel k = beginTaskKernel("meta_grad", s, q);
+  info.metaGradKernel = k.fn.getName().str();
+  // loss(params) = objective(adapt(params, support), query), and its
+  // gradient: the same computation inside a meta.grad region.
+  OptVal loss = metaObjective(k.params, k.support, k.query, std::nullopt);
   if (!loss)
     return failure();
-  SmallVector<Type> types(ValueRange(paramArgs).getTypes());
+  SmallVector<Type> types(k.params.getTypes());
   Location l = loc(objective->getLoc());
-  auto grad = builder.create<meta::GradOp>(l, types, ValueRange(paramArgs));
+  auto grad = builder.create<meta::GradOp>(l, types, k.params);
   mlir::Block *body = builder.createBlock(&grad.getBody());
   for (Type t : types)
     body->addArgument(t, l);
-  OptVal inner = lossOf(body->getArguments());
+  OptVal inner =
+      metaObjective(body->getArguments(), k.support, k.query, std::nullopt);
   if (!inner)
     return failure();
   builder.create<meta::YieldOp>(l, inner->value);
   builder.setInsertionPointAfter(grad);
   SmallVector<Value> results{loss->value};
   results.append(grad.getResults().begin(), grad.getResults().end());
-  endKernel(fn, results);
+  endKernel(k.fn, results);
   return success();
 }
 
 LogicalResult MLIRGenImpl::genAdaptKernel(int64_t s) {
-  SmallVector<Type> inputs = paramTypes();
-  size_t numParams = inputs.size();
-  auto support = dataTypes(s);
-  inputs.append(support.begin(), support.end());
-  func::FuncOp fn = beginKernel("adapt_" + std::to_string(s), inputs,
-                                "adapt " + std::to_string(s));
-  auto args = fn.getArguments();
+  TaskKernel k = beginTaskKernel("adapt", s, std::nullopt);
   scope.push();
-  bindMetaParams(args.slice(modelParams.size(), metaParams.size()));
-  OptVal adapted = runAdapt(paramsRecord(args.take_front(modelParams.size())),
-                            dataRecord(args.drop_front(numParams)),
-                            std::nullopt);
+  bindMetaParams(k.params.drop_front(modelParams.size()));
+  OptVal adapted = runAdapt(paramsRecord(k.params), k.support, std::nullopt);
   scope.pop();
   if (!adapted)
     return failure();
   SmallVector<Value> results;
   for (auto &[n, v] : adapted->leaves)
     results.push_back(v);
-  endKernel(fn, results);
+  endKernel(k.fn, results);
   return success();
 }
 
 LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
-  SmallVector<Type> inputs = paramTypes();
-  size_t numParams = inputs.size();
-  auto support = dataTypes(s), query = dataTypes(q);
-  inputs.append(support.begin(), support.end());
-  inputs.append(query.begin(), query.end());
-  func::FuncOp fn = beginKernel(llvm::formatv("eval_{0}_{1}", s, q).str(),
-                                inputs,
-                                llvm::formatv("eval {0} {1}", s, q).str());
-  auto args = fn.getArguments();
-  Val sRec = dataRecord(args.slice(numParams, support.size()));
-  Val qRec = dataRecord(args.drop_front(numParams + support.size()));
+  TaskKernel k = beginTaskKernel("eval", s, q);
   // One loss per evaluated step count. The k-step unrolling is a prefix of
   // the (k+1)-step one, so CSE shares the work between them.
   SmallVector<Value> losses;
-  for (int64_t k : evalSteps) {
-    scope.push();
-    bindMetaParams(args.slice(modelParams.size(), metaParams.size()));
-    OptVal adapted = runAdapt(paramsRecord(args.take_front(modelParams.size())),
-                              sRec, k);
-    OptVal loss = adapted ? runObjective(*adapted, qRec) : std::nullopt;
-    scope.pop();
+  for (int64_t steps : evalSteps) {
+    OptVal loss = metaObjective(k.params, k.support, k.query, steps);
     if (!loss)
       return failure();
     losses.push_back(reshape(loss->value, {1}, objective->getLoc()));
@@ -1719,7 +1726,7 @@ LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
                 : placed;
     }
   }
-  endKernel(fn, {all});
+  endKernel(k.fn, {all});
   return success();
 }
 
