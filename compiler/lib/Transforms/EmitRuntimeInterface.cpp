@@ -48,6 +48,11 @@ struct MetacEmitRuntimeInterfacePass
         return signalPassFailure();
       }
       kernel.setLinkage(LLVM::Linkage::Internal);
+      // The runtime never passes overlapping buffers to one call (abi.h), so
+      // LLVM may vectorise without run-time overlap checks.
+      for (unsigned i = 0, e = kernel.getNumArguments(); i < e; ++i)
+        kernel.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                          UnitAttr::get(ctx));
       auto entry = b.create<LLVM::LLVMFuncOp>(
           loc, ("metac_entry_" + name).str(),
           LLVM::LLVMFunctionType::get(voidType, {ptr}),

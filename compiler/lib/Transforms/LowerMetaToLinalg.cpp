@@ -273,11 +273,27 @@ Value lower(Operation *op, OpBuilder &b) {
       })
       .Case([&](meta::StopGradientOp s) { return s.getInput(); })
       .Case([&](meta::MatmulOp m) {
-        Value acc = zeros(b, loc, m.getType());
-        return b
-            .create<linalg::MatmulOp>(loc, ValueRange{m.getLhs(), m.getRhs()},
-                                      ValueRange{acc})
-            .getResult(0);
+        // Loops (i, k, j): C[i, :] += A[i, k] * B[k, :]. The innermost loop
+        // walks rows of B and C contiguously, so LLVM vectorises it and keeps
+        // no loop-carried scalar; linalg.matmul's (i, j, k) order is a
+        // strided dot product per element (measured: 95% of MAML's time).
+        AffineExpr i = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx),
+                   j = getAffineDimExpr(2, ctx);
+        SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {i, k}, ctx),
+                                       AffineMap::get(3, 0, {k, j}, ctx)};
+        return buildGeneric(
+            b, loc, m.getType(), ValueRange{m.getLhs(), m.getRhs()}, maps,
+            [](OpBuilder &nb, Location nl, ValueRange a) {
+              // May fuse into an FMA and reassociate (for the k loop when
+              // n = 1); deterministic, since the compiled order is fixed.
+              auto flags = arith::FastMathFlags::reassoc |
+                           arith::FastMathFlags::contract;
+              Value p = nb.create<arith::MulFOp>(nl, a[0], a[1], flags);
+              return nb.create<arith::AddFOp>(nl, a[2], p, flags).getResult();
+            },
+            {utils::IteratorType::parallel, utils::IteratorType::reduction,
+             utils::IteratorType::parallel},
+            AffineMap::get(3, 0, {i, j}, ctx), zeros(b, loc, m.getType()));
       })
       .Case([&](meta::TransposeOp t) {
         ArrayRef<int64_t> perm = t.getPermutation();
@@ -330,7 +346,12 @@ Value lower(Operation *op, OpBuilder &b) {
             b, loc, r.getType(), r.getInput(),
             AffineMap::getMultiDimIdentityMap(rank, ctx),
             [](OpBuilder &nb, Location nl, ValueRange a) {
-              return nb.create<arith::AddFOp>(nl, a[0], a[1]).getResult();
+              // Reassociation lets LLVM vectorise the sum. The order is still
+              // fixed by the compiled code, so results stay reproducible.
+              return nb
+                  .create<arith::AddFOp>(nl, a[0], a[1],
+                                         arith::FastMathFlags::reassoc)
+                  .getResult();
             },
             its, AffineMap::get(rank, 0, kept, ctx), zeros(b, loc, r.getType()));
       })

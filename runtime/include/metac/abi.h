@@ -18,6 +18,7 @@ extern "C" {
 /// Every generated kernel has this signature. `args` points to an array of
 /// buffer pointers whose order is fixed by the kernel's kind (see below).
 /// All tensors are dense, row-major, f32 unless stated; keys are uint64_t.
+/// The buffers of one call never overlap (generated code assumes it).
 typedef void (*metac_kernel_fn)(void **args);
 
 /// The program descriptor: a NUL-terminated text, one record per line,

@@ -65,21 +65,23 @@ def MetacKernelABI : Pass<"metac-kernel-abi", "mlir::ModuleOp"> {
 }
 
 def MetacPlanBuffers : Pass<"metac-plan-buffers", "mlir::ModuleOp"> {
-  let summary = "Place a kernel's intermediate buffers in one reused arena";
+  let summary = "Place a kernel's intermediate buffers in reused slots";
   let description = [{
     After bufferization a kernel allocates one buffer per intermediate. Their
     shapes are static and a kernel is straight-line code, so live ranges are
-    known at compile time: this pass assigns each buffer an offset in one
-    arena (first fit by live range, so dead buffers are reused), replaces the
-    allocations with `memref.view`s of the arena and removes the deallocations.
-    The arena is one stack allocation per kernel call when it is small, one
-    heap allocation otherwise: never one per op. The arena size is recorded
-    on the kernel as `metac.arena_bytes`.
+    known at compile time: this pass colours the buffers into slots (a slot
+    holds one live buffer at a time; a dead buffer's slot is reused), replaces
+    each allocation with a `memref.view` of its slot and removes the
+    deallocations. Slots are stack allocations when the kernel's slots fit the
+    stack limit, else one heap allocation each per kernel call: never one per
+    op. Buffers live at the same time are distinct allocations, so LLVM can
+    prove they do not alias and vectorise. The total is recorded on the kernel
+    as `metac.arena_bytes`, the slot count as `metac.slots`.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
   let options = [
     Option<"stackLimit", "stack-limit", "int64_t", "/*256 KiB*/262144",
-           "Largest arena placed on the stack, in bytes">
+           "Largest total of slots placed on the stack, in bytes">
   ];
 }
 
