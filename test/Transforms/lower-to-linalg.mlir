@@ -4,8 +4,11 @@
 
 // CHECK-LABEL: func @ops
 func.func @ops(%x: tensor<4x2xf32>, %w: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<f32> {
+  // A narrow product (3 columns) reads a transposed copy of B row by row.
+  // CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<2x3xf32>)
   // CHECK: linalg.fill
-  // CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<4x2xf32>, tensor<2x3xf32>)
+  // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}}ins(%arg0, %{{.*}} : tensor<4x2xf32>, tensor<3x2xf32>){{.*}}metac.contraction
+  // CHECK: arith.mulf {{.*}} fastmath<reassoc,contract>
   %h = meta.matmul %x, %w : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
   // CHECK: linalg.generic {indexing_maps = [#[[BCAST:.*]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%arg2 : tensor<3xf32>)
   %bb = meta.broadcast %b : tensor<3xf32> -> tensor<4x3xf32>
@@ -25,6 +28,14 @@ func.func @ops(%x: tensor<4x2xf32>, %w: tensor<2x3xf32>, %b: tensor<3xf32>) -> t
 }
 
 // Random draws hash (key, stream, index) with splitmix64's multipliers.
+// A wide product (16 columns or more) updates whole rows of C: loops (i, k, j).
+// CHECK-LABEL: func @wide
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}}ins(%arg0, %arg1 : tensor<4x2xf32>, tensor<2x16xf32>){{.*}}metac.contraction
+func.func @wide(%x: tensor<4x2xf32>, %w: tensor<2x16xf32>) -> tensor<4x16xf32> {
+  %h = meta.matmul %x, %w : tensor<4x2xf32>, tensor<2x16xf32> -> tensor<4x16xf32>
+  return %h : tensor<4x16xf32>
+}
+
 // CHECK-LABEL: func @random
 // CHECK: tensor.extract %arg0[]
 // CHECK: linalg.generic

@@ -55,7 +55,7 @@ void metac::buildDifferentiationPipeline(OpPassManager &pm) {
 // replayed step by step with meta-opt.
 static const char *const kLoweringPipeline =
     // Tensor level: lower, simplify, fuse elementwise chains.
-    "meta-lower-to-linalg,canonicalize,cse,linalg-fuse-elementwise-ops,"
+    "meta-lower-to-linalg,canonicalize,cse,metac-fuse-elementwise,"
     "canonicalize,"
     // Buffers: kernels take the runtime's buffers; intermediates share an
     // arena planned at compile time.

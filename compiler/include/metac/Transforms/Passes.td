@@ -48,6 +48,18 @@ def MetaLowerToLinalg : Pass<"meta-lower-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def MetacFuseElementwise : Pass<"metac-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuse elementwise linalg.generic chains, but not into contractions";
+  let description = [{
+    `linalg-fuse-elementwise-ops` with one rule added: nothing is fused into
+    an operand of a matrix product (a generic marked `metac.contraction`).
+    Fusing there would recompute the producer once per output column and,
+    for a transpose, turn the product's contiguous row reads into gathers
+    (measured: the MAML kernel spent a quarter of its time in such a loop).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def MetacKernelABI : Pass<"metac-kernel-abi", "mlir::ModuleOp"> {
   let summary = "Give kernels destination-passing memref signatures";
   let description = [{
