@@ -219,6 +219,9 @@ private:
   std::optional<SmallVector<int64_t>> evalIntList(const Expr &e, StringRef what);
   std::optional<int64_t> evalInt(const Expr &e, StringRef what);
   std::optional<double> evalConstant(const Expr &e, StringRef what);
+  /// The descriptor form of `uniform(lo, hi)`, `normal(mean, std)` or
+  /// `truncated_normal(mean, std)` as a parameter initialiser.
+  std::optional<std::string> initializer(const Expr &e);
   OptVal mapLeaves(const Val &v, function_ref<Value(Value)> fn, SMLoc l,
                    StringRef what);
 
@@ -468,6 +471,26 @@ std::optional<double> MLIRGenImpl::evalConstant(const Expr &e, StringRef what) {
   return std::nullopt;
 }
 
+std::optional<std::string> MLIRGenImpl::initializer(const Expr &e) {
+  auto *call = dyn_cast<CallExpr>(&e);
+  StringRef kind = call ? call->getCallee() : "";
+  if (!call ||
+      !llvm::is_contained({"uniform", "normal", "truncated_normal"}, kind) ||
+      call->getArgs().size() != 2 || !call->getKwargs().empty()) {
+    diags.error(e.getStartLoc(),
+                "a parameter is drawn from uniform(lo, hi), normal(mean, std) "
+                "or truncated_normal(mean, std)",
+                e.getRange());
+    return std::nullopt;
+  }
+  auto a = evalConstant(*call->getArgs()[0], "a distribution parameter");
+  auto b = a ? evalConstant(*call->getArgs()[1], "a distribution parameter")
+             : std::nullopt;
+  if (!b)
+    return std::nullopt;
+  return kind.str() + " " + num(*a) + " " + num(*b);
+}
+
 std::optional<SmallVector<int64_t>>
 MLIRGenImpl::evalIntList(const Expr &e, StringRef what) {
   auto *list = dyn_cast<ListExpr>(&e);
@@ -618,7 +641,7 @@ std::optional<Value> MLIRGenImpl::tensorBinary(BinaryOp op, Value a, Value b,
 
 MLIRGenImpl::OptVal MLIRGenImpl::evalCall(const CallExpr &call) {
   for (const KeywordArg &kw : call.getKwargs())
-    if (call.getCallee() != "sum" && call.getCallee() != "mean")
+    if (!llvm::is_contained({"sum", "mean", "dense"}, call.getCallee()))
       return fail(kw.name.loc, "'" + call.getCallee() +
                                    "' takes no keyword argument '" +
                                    kw.name.name + "'",
@@ -1002,11 +1025,31 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
   std::string layer = "dense" + std::to_string(++denseCounter);
   SmallVector<int64_t> wShape{in[1], *units}, bShape{*units};
   Value w, b;
+  // Initialisers: PyTorch's default unless `init` (the weight; the bias is
+  // then zero, as in most papers' code) or `bias_init` say otherwise.
+  double bound = 1.0 / std::sqrt(double(in[1]));
+  std::string wInit = "uniform " + num(-bound) + " " + num(bound);
+  std::string bInit = wInit;
+  for (const KeywordArg &kw : call.getKwargs()) {
+    if (kw.name.name != "init" && kw.name.name != "bias_init")
+      return fail(kw.name.loc,
+                  "'dense' takes no keyword argument '" + kw.name.name +
+                      "' (it has init and bias_init)",
+                  kw.name.getRange());
+    std::optional<std::string> init = initializer(*kw.value);
+    if (!init)
+      return std::nullopt;
+    if (kw.name.name == "init") {
+      wInit = *init;
+      if (!call.getKwarg("bias_init"))
+        bInit = "zeros";
+    } else {
+      bInit = *init;
+    }
+  }
   if (collecting) {
-    double bound = 1.0 / std::sqrt(double(in[1]));
-    std::string init = "uniform " + num(-bound) + " " + num(bound);
-    collected->push_back({layer + ".w", wShape, init, call.getLoc()});
-    collected->push_back({layer + ".b", bShape, init, call.getLoc()});
+    collected->push_back({layer + ".w", wShape, wInit, call.getLoc()});
+    collected->push_back({layer + ".b", bShape, bInit, call.getLoc()});
     w = constant(wShape, 0, call.getLoc());
     b = constant(bShape, 0, call.getLoc());
   } else {
@@ -1312,24 +1355,10 @@ LogicalResult MLIRGenImpl::genStmt(const Stmt &stmt, OptVal *result) {
           return failure();
         init = "const " + num(*v);
       } else if (p.getInitKind() == ParamStmt::InitKind::Draw) {
-        auto *call = dyn_cast<CallExpr>(p.getInit());
-        StringRef kind = call ? call->getCallee() : "";
-        if (!call || !llvm::is_contained({"uniform", "normal",
-                                          "truncated_normal"},
-                                         kind) ||
-            call->getArgs().size() != 2)
-          return diags.error(p.getInit()->getStartLoc(),
-                             "a parameter is drawn from uniform(lo, hi), "
-                             "normal(mean, std) or truncated_normal(mean, std)",
-                             p.getInit()->getRange()),
-                 failure();
-        auto a = evalConstant(*call->getArgs()[0], "a distribution parameter");
-        auto b = a ? evalConstant(*call->getArgs()[1],
-                                  "a distribution parameter")
-                   : std::nullopt;
-        if (!b)
+        std::optional<std::string> drawn = initializer(*p.getInit());
+        if (!drawn)
           return failure();
-        init = kind.str() + " " + num(*a) + " " + num(*b);
+        init = *drawn;
       }
       if (!declaredNames.insert(p.getName().str()).second)
         return diags.error(p.getIdentifier().loc,
