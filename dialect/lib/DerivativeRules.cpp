@@ -159,4 +159,4 @@ RULE(ReduceSumOp) auto in = cast<RankedTensorType>(getInput().getType());
 RULE(SliceOp) return {d.pad(g, getOffsets(), getInput().getType())}; END
 RULE(PadOp)   return {d.slice(g, getOffsets(), getInput().getType())}; END
 
-// clang-format on
+    // clang-format on

@@ -33,9 +33,10 @@ void ConstantOp::build(OpBuilder &builder, OperationState &state, Type type,
         DenseElementsAttr::get(tensorType, builder.getF32FloatAttr(value)));
 }
 
-LogicalResult ConstantOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location>,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
   inferred.push_back(cast<TypedAttr>(adaptor.getValue()).getType());
   return success();
 }
@@ -52,8 +53,7 @@ LogicalResult ConstantOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult CmpOp::verify() {
-  if (!llvm::is_contained({"lt", "le", "gt", "ge", "eq", "ne"},
-                          getPredicate()))
+  if (!llvm::is_contained({"lt", "le", "gt", "ge", "eq", "ne"}, getPredicate()))
     return emitOpError("unknown predicate '")
            << getPredicate() << "' (expected lt, le, gt, ge, eq or ne)";
   if (getLhs().getType() != getRhs().getType())

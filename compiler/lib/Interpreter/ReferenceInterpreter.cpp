@@ -113,10 +113,18 @@ LogicalResult metac::interpret(func::FuncOp fn,
             for (float v : dense.getValues<float>())
               out.data[i++] = v;
         })
-        .Case([&](meta::AddOp) { map2([](double a, double b) { return a + b; }); })
-        .Case([&](meta::SubOp) { map2([](double a, double b) { return a - b; }); })
-        .Case([&](meta::MulOp) { map2([](double a, double b) { return a * b; }); })
-        .Case([&](meta::DivOp) { map2([](double a, double b) { return a / b; }); })
+        .Case([&](meta::AddOp) {
+          map2([](double a, double b) { return a + b; });
+        })
+        .Case([&](meta::SubOp) {
+          map2([](double a, double b) { return a - b; });
+        })
+        .Case([&](meta::MulOp) {
+          map2([](double a, double b) { return a * b; });
+        })
+        .Case([&](meta::DivOp) {
+          map2([](double a, double b) { return a / b; });
+        })
         .Case([&](meta::MaxOp) {
           map2([](double a, double b) { return a >= b ? a : b; });
         })
@@ -128,12 +136,16 @@ LogicalResult metac::interpret(func::FuncOp fn,
         .Case([&](meta::CosOp) { map1([](double x) { return std::cos(x); }); })
         .Case([&](meta::ExpOp) { map1([](double x) { return std::exp(x); }); })
         .Case([&](meta::LogOp) { map1([](double x) { return std::log(x); }); })
-        .Case([&](meta::TanhOp) { map1([](double x) { return std::tanh(x); }); })
+        .Case(
+            [&](meta::TanhOp) { map1([](double x) { return std::tanh(x); }); })
         .Case([&](meta::SigmoidOp) {
           map1([](double x) { return 1.0 / (1.0 + std::exp(-x)); });
         })
-        .Case([&](meta::ReluOp) { map1([](double x) { return x > 0 ? x : 0.0; }); })
-        .Case([&](meta::SqrtOp) { map1([](double x) { return std::sqrt(x); }); })
+        .Case([&](meta::ReluOp) {
+          map1([](double x) { return x > 0 ? x : 0.0; });
+        })
+        .Case(
+            [&](meta::SqrtOp) { map1([](double x) { return std::sqrt(x); }); })
         .Case([&](meta::AbsOp) { map1([](double x) { return std::fabs(x); }); })
         .Case([&](meta::SquareOp) { map1([](double x) { return x * x; }); })
         .Case([&](meta::SignOp) {

@@ -47,9 +47,9 @@ namespace {
 /// A value during symbolic evaluation.
 struct Val {
   enum Kind { Tensor, Bool, Record, Int } kind = Tensor;
-  Value value;                                      // Tensor, Bool
+  Value value;                                       // Tensor, Bool
   std::vector<std::pair<std::string, Value>> leaves; // Record: path -> tensor
-  int64_t integer = 0;                              // Int
+  int64_t integer = 0;                               // Int
 
   static Val tensor(Value v) { return Val{Tensor, v, {}, 0}; }
   static Val boolean(Value v) { return Val{Bool, v, {}, 0}; }
@@ -151,8 +151,8 @@ private:
 
 class MLIRGenImpl {
 public:
-  MLIRGenImpl(MLIRContext &ctx, const Program &program, metac::DiagnosticEngine &diags,
-              ProgramInfo &info)
+  MLIRGenImpl(MLIRContext &ctx, const Program &program,
+              metac::DiagnosticEngine &diags, ProgramInfo &info)
       : ctx(ctx), program(program), diags(diags), info(info), builder(&ctx) {}
 
   OwningOpRef<ModuleOp> run();
@@ -191,11 +191,12 @@ private:
     return builder.create<meta::ReshapeOp>(loc(l), f32(shape), v);
   }
   Value reduceAll(Value v, SMLoc l) {
-    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, shapeOf(v).size()));
+    SmallVector<int64_t> axes =
+        llvm::to_vector(llvm::seq<int64_t>(0, shapeOf(v).size()));
     if (axes.empty())
       return v;
-    return builder.create<meta::ReduceSumOp>(loc(l), f32({}), v,
-                                             builder.getDenseI64ArrayAttr(axes));
+    return builder.create<meta::ReduceSumOp>(
+        loc(l), f32({}), v, builder.getDenseI64ArrayAttr(axes));
   }
   int64_t numElements(Value v) {
     return cast<RankedTensorType>(v.getType()).getNumElements();
@@ -216,7 +217,8 @@ private:
   OptVal evalDense(const CallExpr &call);
   OptVal evalDraw(const CallExpr &dist, SMLoc nameLoc, bool perTask);
   OptVal field(const Val &base, StringRef name, SMLoc l);
-  std::optional<SmallVector<int64_t>> evalIntList(const Expr &e, StringRef what);
+  std::optional<SmallVector<int64_t>> evalIntList(const Expr &e,
+                                                  StringRef what);
   std::optional<int64_t> evalInt(const Expr &e, StringRef what);
   std::optional<double> evalConstant(const Expr &e, StringRef what);
   /// The descriptor form of `uniform(lo, hi)`, `normal(mean, std)` or
@@ -253,8 +255,8 @@ private:
                              std::optional<int64_t> q);
   /// objective(adapt(params, support), query), the repeat count of adapt
   /// replaced by `steps` if given.
-  OptVal metaObjective(ValueRange params, const Val &support,
-                       const Val &query, std::optional<int64_t> steps);
+  OptVal metaObjective(ValueRange params, const Val &support, const Val &query,
+                       std::optional<int64_t> steps);
   SmallVector<Type> paramTypes();
   SmallVector<Type> dataTypes(int64_t n);
   Val paramsRecord(ValueRange args);
@@ -289,13 +291,13 @@ private:
   std::vector<std::string> kernelNames, kernelLines;
 
   // Evaluation state.
-  bool collecting = false;       // Dry run of a model: declare parameters.
+  bool collecting = false; // Dry run of a model: declare parameters.
   std::vector<ParamSpec> *collected = nullptr;
   std::set<std::string> declaredNames;
-  unsigned denseCounter = 0;     // dense layers seen in the current model call
+  unsigned denseCounter = 0; // dense layers seen in the current model call
   const Val *currentParams = nullptr; // theta inside a model call
-  Value taskKey, dataKey;        // Inside task sampling.
-  int64_t drawStream = 0;        // Stream of the next random draw.
+  Value taskKey, dataKey;             // Inside task sampling.
+  int64_t drawStream = 0;             // Stream of the next random draw.
   std::optional<int64_t> repeatOverride;
   unsigned modelDepth = 0;
 };
@@ -368,9 +370,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::eval(const Expr &e) {
                     idx->getRange());
       offsets.push_back(*k);
     }
-    Value slice = builder.create<meta::SliceOp>(
-        loc(ix.getLoc()), f32(ones), base->value,
-        builder.getDenseI64ArrayAttr(offsets));
+    Value slice =
+        builder.create<meta::SliceOp>(loc(ix.getLoc()), f32(ones), base->value,
+                                      builder.getDenseI64ArrayAttr(offsets));
     return Val::tensor(reshape(slice, {}, ix.getLoc()));
   }
   case Expr::Kind::Call:
@@ -386,7 +388,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::eval(const Expr &e) {
       return Val::integerVal(-v->integer);
     return mapLeaves(
         *v,
-        [&](Value x) { return builder.create<meta::NegOp>(loc(u.getLoc()), x); },
+        [&](Value x) {
+          return builder.create<meta::NegOp>(loc(u.getLoc()), x);
+        },
         u.getLoc(), "negation");
   }
   case Expr::Kind::List:
@@ -398,8 +402,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::eval(const Expr &e) {
   return std::nullopt;
 }
 
-MLIRGenImpl::OptVal MLIRGenImpl::mapLeaves(const Val &v, function_ref<Value(Value)> fn,
-                              SMLoc l, StringRef what) {
+MLIRGenImpl::OptVal MLIRGenImpl::mapLeaves(const Val &v,
+                                           function_ref<Value(Value)> fn,
+                                           SMLoc l, StringRef what) {
   if (v.kind == Val::Tensor)
     return Val::tensor(fn(v.value));
   if (v.kind == Val::Record) {
@@ -408,11 +413,12 @@ MLIRGenImpl::OptVal MLIRGenImpl::mapLeaves(const Val &v, function_ref<Value(Valu
       leaf = fn(leaf);
     return out;
   }
-  return fail(l, Twine(what) + " needs a tensor or a record, not " +
-                     describe(v));
+  return fail(l,
+              Twine(what) + " needs a tensor or a record, not " + describe(v));
 }
 
-MLIRGenImpl::OptVal MLIRGenImpl::field(const Val &base, StringRef name, SMLoc l) {
+MLIRGenImpl::OptVal MLIRGenImpl::field(const Val &base, StringRef name,
+                                       SMLoc l) {
   if (base.kind != Val::Record)
     return fail(l, "cannot take field '" + name + "' of " + describe(base));
   std::vector<std::pair<std::string, Value>> sub;
@@ -491,8 +497,8 @@ std::optional<std::string> MLIRGenImpl::initializer(const Expr &e) {
   return kind.str() + " " + num(*a) + " " + num(*b);
 }
 
-std::optional<SmallVector<int64_t>>
-MLIRGenImpl::evalIntList(const Expr &e, StringRef what) {
+std::optional<SmallVector<int64_t>> MLIRGenImpl::evalIntList(const Expr &e,
+                                                             StringRef what) {
   auto *list = dyn_cast<ListExpr>(&e);
   if (!list) {
     diags.error(e.getStartLoc(), Twine(what) + " must be a list like [n, 1]",
@@ -529,13 +535,13 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBinary(const BinaryExpr &e) {
       break;
     }
   }
-  return applyBinary(e.getOp(), *a, *b, e.getOpLoc(), &e.getLHS(),
-                     &e.getRHS());
+  return applyBinary(e.getOp(), *a, *b, e.getOpLoc(), &e.getLHS(), &e.getRHS());
 }
 
-MLIRGenImpl::OptVal MLIRGenImpl::applyBinary(BinaryOp op, const Val &a0, const Val &b0,
-                                SMLoc opLoc, const Expr *lhsExpr,
-                                const Expr *rhsExpr) {
+MLIRGenImpl::OptVal MLIRGenImpl::applyBinary(BinaryOp op, const Val &a0,
+                                             const Val &b0, SMLoc opLoc,
+                                             const Expr *lhsExpr,
+                                             const Expr *rhsExpr) {
   auto toTensor = [&](const Val &v) {
     return v.kind == Val::Int
                ? Val::tensor(constant({}, float(v.integer), opLoc))
@@ -576,8 +582,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::applyBinary(BinaryOp op, const Val &a0, const V
 }
 
 std::optional<Value> MLIRGenImpl::tensorBinary(BinaryOp op, Value a, Value b,
-                                               SMLoc opLoc,
-                                               const Expr *lhsExpr,
+                                               SMLoc opLoc, const Expr *lhsExpr,
                                                const Expr *rhsExpr) {
   Location l = loc(opLoc);
   auto noteOperands = [&] {
@@ -642,9 +647,9 @@ std::optional<Value> MLIRGenImpl::tensorBinary(BinaryOp op, Value a, Value b,
 MLIRGenImpl::OptVal MLIRGenImpl::evalCall(const CallExpr &call) {
   for (const KeywordArg &kw : call.getKwargs())
     if (!llvm::is_contained({"sum", "mean", "dense"}, call.getCallee()))
-      return fail(kw.name.loc, "'" + call.getCallee() +
-                                   "' takes no keyword argument '" +
-                                   kw.name.name + "'",
+      return fail(kw.name.loc,
+                  "'" + call.getCallee() + "' takes no keyword argument '" +
+                      kw.name.name + "'",
                   kw.name.getRange());
   bool handled = false;
   OptVal v = evalBuiltin(call, handled);
@@ -660,7 +665,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalCall(const CallExpr &call) {
               call.getCalleeIdentifier().getRange());
 }
 
-MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call, bool &handled) {
+MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
+                                             bool &handled) {
   StringRef name = call.getCallee();
   SMLoc l = call.getLoc();
   Location ml = loc(l);
@@ -669,9 +675,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call, bool &handled
   auto arity = [&](size_t lo, size_t hi) -> bool {
     if (args.size() >= lo && args.size() <= hi)
       return true;
-    std::string expected = lo == hi ? std::to_string(lo)
-                                    : std::to_string(lo) + " to " +
-                                          std::to_string(hi);
+    std::string expected =
+        lo == hi ? std::to_string(lo)
+                 : std::to_string(lo) + " to " + std::to_string(hi);
     diags.error(l,
                 "'" + name + "' expects " + expected + " argument" +
                     (hi == 1 ? "" : "s") + ", got " +
@@ -814,11 +820,12 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call, bool &handled
     if (!b)
       return std::nullopt;
     if (shapeOf(a->value) != shapeOf(b->value)) {
-      diags.error(l, "mse() needs a prediction and a target of one shape, got " +
-                         describe(*a) + " and " + describe(*b),
+      diags.error(l,
+                  "mse() needs a prediction and a target of one shape, got " +
+                      describe(*a) + " and " + describe(*b),
                   call.getRange());
-      diags.note(args[0]->getStartLoc(),
-                 "prediction has shape " + describe(*a), args[0]->getRange());
+      diags.note(args[0]->getStartLoc(), "prediction has shape " + describe(*a),
+                 args[0]->getRange());
       return std::nullopt;
     }
     Value d = builder.create<meta::SubOp>(ml, a->value, b->value);
@@ -872,15 +879,15 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call, bool &handled
       if (sorted.size() != shape.size() ||
           !llvm::equal(sorted, llvm::seq<int64_t>(0, shape.size())))
         return fail(args[1]->getStartLoc(),
-                    "not a permutation of the " +
-                        std::to_string(shape.size()) + " dimensions of " +
-                        describe(*x),
+                    "not a permutation of the " + std::to_string(shape.size()) +
+                        " dimensions of " + describe(*x),
                     args[1]->getRange());
     } else {
       if (shape.size() != 2)
         return fail(l,
                     "transpose() without a permutation needs a 2-D tensor, "
-                    "got " + describe(*x),
+                    "got " +
+                        describe(*x),
                     call.getRange());
       perm = {1, 0};
     }
@@ -892,9 +899,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call, bool &handled
   }
 
   if (name == "uniform" || name == "normal")
-    return fail(l, "'" + name +
-                       "' draws random numbers: write 'x ~ " + name +
-                       "(...)' in a tasks declaration",
+    return fail(l,
+                "'" + name + "' draws random numbers: write 'x ~ " + name +
+                    "(...)' in a tasks declaration",
                 call.getCalleeIdentifier().getRange());
 
   handled = false;
@@ -970,15 +977,16 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalGrad(const CallExpr &call) {
   OptVal scalar = eval(*args[0]);
   *rootVal = saved;
   if (scalar && scalar->kind == Val::Tensor && !shapeOf(scalar->value).empty())
-    scalar = fail(args[0]->getStartLoc(),
-                  "grad() needs a scalar to differentiate, but this has shape " +
-                      describe(*scalar),
-                  args[0]->getRange());
+    scalar =
+        fail(args[0]->getStartLoc(),
+             "grad() needs a scalar to differentiate, but this has shape " +
+                 describe(*scalar),
+             args[0]->getRange());
   else if (scalar && scalar->kind != Val::Tensor)
-    scalar = fail(args[0]->getStartLoc(),
-                  "grad() needs a scalar to differentiate, not " +
-                      describe(*scalar),
-                  args[0]->getRange());
+    scalar =
+        fail(args[0]->getStartLoc(),
+             "grad() needs a scalar to differentiate, not " + describe(*scalar),
+             args[0]->getRange());
   if (!scalar) {
     builder.setInsertionPointAfter(grad);
     grad.erase();
@@ -1054,8 +1062,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
     b = constant(bShape, 0, call.getLoc());
   } else {
     OptVal wv = field(*currentParams, layer + ".w", call.getLoc());
-    OptVal bv = wv ? field(*currentParams, layer + ".b", call.getLoc())
-                   : std::nullopt;
+    OptVal bv =
+        wv ? field(*currentParams, layer + ".b", call.getLoc()) : std::nullopt;
     if (!bv)
       return std::nullopt;
     w = wv->value;
@@ -1066,13 +1074,14 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
                                      shapeString(shapeOf(w)));
   }
   Location ml = loc(call.getLoc());
-  Value y = builder.create<meta::MatmulOp>(ml, f32({in[0], *units}), x->value, w);
-  return Val::tensor(
-      builder.create<meta::AddOp>(ml, y, broadcastTo(b, {in[0], *units},
-                                                     call.getLoc())));
+  Value y =
+      builder.create<meta::MatmulOp>(ml, f32({in[0], *units}), x->value, w);
+  return Val::tensor(builder.create<meta::AddOp>(
+      ml, y, broadcastTo(b, {in[0], *units}, call.getLoc())));
 }
 
-MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call, const ModelDecl &m) {
+MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
+                                               const ModelDecl &m) {
   auto args = call.getArgs();
   size_t expected = m.getArgs().size() + 1;
   if (args.size() != expected)
@@ -1112,8 +1121,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call, const Model
       return std::nullopt;
     ArrayRef<int64_t> shape = shapeOf(v->value);
     const TypeAST &type = argDecl.type;
-    bool ok = type.getRank() == shape.size() &&
-              (type.hasShape() || shape.empty());
+    bool ok =
+        type.getRank() == shape.size() && (type.hasShape() || shape.empty());
     for (size_t i = 0; ok && i < shape.size(); ++i) {
       const DimAST &d = type.getDims()[i];
       if (!d.isSymbolic)
@@ -1165,9 +1174,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call, const Model
     bool ok2 = rt->getRank() == shape.size();
     for (size_t i = 0; ok2 && i < shape.size(); ++i) {
       const DimAST &d = rt->getDims()[i];
-      ok2 = d.isSymbolic ? (!symbols.count(d.symbol) ||
-                            symbols[d.symbol] == shape[i])
-                         : d.size == shape[i];
+      ok2 = d.isSymbolic
+                ? (!symbols.count(d.symbol) || symbols[d.symbol] == shape[i])
+                : d.size == shape[i];
     }
     if (!ok2) {
       diags.error(m.getBody().back()->getLoc(),
@@ -1182,7 +1191,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call, const Model
 
 /// `x ~ uniform(lo, hi[, shape])` or `normal(mean, std[, shape])`.
 MLIRGenImpl::OptVal MLIRGenImpl::evalDraw(const CallExpr &dist, SMLoc nameLoc,
-                             bool perTask) {
+                                          bool perTask) {
   StringRef name = dist.getCallee();
   if (name != "uniform" && name != "normal")
     return fail(dist.getLoc(),
@@ -1197,7 +1206,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDraw(const CallExpr &dist, SMLoc nameLoc,
                     "[, shape]), got " + std::to_string(args.size()),
                 dist.getRange());
   OptVal a = evalTensor(*args[0], "a distribution parameter");
-  OptVal b = a ? evalTensor(*args[1], "a distribution parameter") : std::nullopt;
+  OptVal b =
+      a ? evalTensor(*args[1], "a distribution parameter") : std::nullopt;
   if (!b)
     return std::nullopt;
   if (!shapeOf(a->value).empty() || !shapeOf(b->value).empty())
@@ -1222,10 +1232,10 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDraw(const CallExpr &dist, SMLoc nameLoc,
   else
     unit = builder.create<meta::RandomNormalOp>(ml, f32(shape), key, stream);
   // uniform: lo + (hi - lo) u;  normal: mean + std z.
-  Value scale = name == "uniform"
-                    ? builder.create<meta::SubOp>(ml, b->value, a->value)
-                          .getResult()
-                    : b->value;
+  Value scale =
+      name == "uniform"
+          ? builder.create<meta::SubOp>(ml, b->value, a->value).getResult()
+          : b->value;
   Value scaled = builder.create<meta::MulOp>(
       ml, unit, broadcastTo(scale, shape, dist.getLoc()));
   return Val::tensor(builder.create<meta::AddOp>(
@@ -1236,8 +1246,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDraw(const CallExpr &dist, SMLoc nameLoc,
 // Statements
 //===----------------------------------------------------------------------===//
 
-LogicalResult MLIRGenImpl::genBlock(const metac::Block &block, bool allowReturnValue,
-                                    OptVal *result) {
+LogicalResult MLIRGenImpl::genBlock(const metac::Block &block,
+                                    bool allowReturnValue, OptVal *result) {
   for (auto [i, stmt] : llvm::enumerate(block.stmts)) {
     bool last = i + 1 == block.stmts.size();
     OptVal value;
@@ -1265,9 +1275,10 @@ LogicalResult MLIRGenImpl::assignPath(const AssignStmt &assign, Val v) {
   }
   Val *root = scope.lookup(path[0].name);
   if (!root || root->kind != Val::Record) {
-    diags.error(path[0].loc, "'" + path[0].name +
-                                 "' is not a record, so its fields cannot be "
-                                 "assigned",
+    diags.error(path[0].loc,
+                "'" + path[0].name +
+                    "' is not a record, so its fields cannot be "
+                    "assigned",
                 path[0].getRange());
     return failure();
   }
@@ -1296,8 +1307,8 @@ LogicalResult MLIRGenImpl::assignPath(const AssignStmt &assign, Val v) {
     return success();
   }
   diags.error(assign.getEqualLoc(), "cannot assign " + describe(v) + " to '" +
-                                        assign.getPathString() + "', which is " +
-                                        describe(*old));
+                                        assign.getPathString() +
+                                        "', which is " + describe(*old));
   return failure();
 }
 
@@ -1404,8 +1415,8 @@ LogicalResult MLIRGenImpl::genRepeat(const RepeatStmt &repeat) {
     scope.push();
     if (const auto &idx = repeat.getIndexName())
       // Evaluation may run more steps than were trained: reuse the last.
-      scope.set(idx->name,
-                Val::integerVal(std::min(step, std::max<int64_t>(trained, 1) - 1)));
+      scope.set(idx->name, Val::integerVal(std::min(
+                               step, std::max<int64_t>(trained, 1) - 1)));
     // Assignments to names of the enclosing scope update them; new names
     // stay local to the step.
     LogicalResult ok = genBlock(repeat.getBody(), false, nullptr);
@@ -1445,9 +1456,8 @@ LogicalResult MLIRGenImpl::collectModelParams(const ModelDecl &m) {
         ok = (diags.error(d.loc, "dimensions must be positive"), false);
     }
     if (arg.type.getElementType() != "f32")
-      ok = (diags.error(arg.type.getLoc(),
-                        "model inputs must be f32, not '" +
-                            arg.type.getElementType() + "'"),
+      ok = (diags.error(arg.type.getLoc(), "model inputs must be f32, not '" +
+                                               arg.type.getElementType() + "'"),
             false);
     scope.set(arg.name.name, Val::tensor(constant(shape, 0, arg.name.loc)));
   }
@@ -1526,13 +1536,12 @@ void MLIRGenImpl::bindMetaParams(ValueRange args) {
 func::FuncOp MLIRGenImpl::beginKernel(StringRef name, ArrayRef<Type> inputs,
                                       StringRef kind) {
   builder.setInsertionPointToEnd(module.getBody());
-  auto fn = builder.create<func::FuncOp>(
-      loc(learner->getLoc()), name, builder.getFunctionType(inputs, {}));
+  auto fn = builder.create<func::FuncOp>(loc(learner->getLoc()), name,
+                                         builder.getFunctionType(inputs, {}));
   fn->setAttr("metac.kernel", builder.getStringAttr(kind));
   builder.setInsertionPointToStart(fn.addEntryBlock());
-  kernelLines.push_back(llvm::formatv("kernel {0} {1}", kernelNames.size(),
-                                      kind)
-                            .str());
+  kernelLines.push_back(
+      llvm::formatv("kernel {0} {1}", kernelNames.size(), kind).str());
   kernelNames.push_back(name.str());
   return fn;
 }
@@ -1547,7 +1556,7 @@ void MLIRGenImpl::endKernel(func::FuncOp fn, ArrayRef<Value> results) {
 }
 
 MLIRGenImpl::OptVal MLIRGenImpl::runAdapt(Val theta, Val support,
-                             std::optional<int64_t> steps) {
+                                          std::optional<int64_t> steps) {
   scope.push();
   scope.set(adapt->getParamsName().name, theta);
   scope.set(adapt->getDataName().name, support);
@@ -1565,7 +1574,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::runAdapt(Val theta, Val support,
       diags.error(adapt->getParamsName().loc,
                   "at the end of adapt, '" + adapt->getParamsName().name +
                       "' must still be the model's parameter record, but it "
-                      "is " + describe(*v));
+                      "is " +
+                      describe(*v));
     else
       adapted = *v;
   }
@@ -1588,16 +1598,16 @@ MLIRGenImpl::OptVal MLIRGenImpl::runObjective(Val theta, Val query) {
   if (!loss)
     return fail(where, "the objective must end with an expression: the loss");
   if (loss->kind != Val::Tensor || !shapeOf(loss->value).empty())
-    return fail(where, "the objective must be a scalar, but it is " +
-                           describe(*loss));
+    return fail(where,
+                "the objective must be a scalar, but it is " + describe(*loss));
   return loss;
 }
 
 LogicalResult MLIRGenImpl::genSampleKernel(int64_t n) {
   auto key = RankedTensorType::get({}, builder.getI64Type());
   std::string name = "sample_" + std::to_string(n);
-  func::FuncOp fn = beginKernel(name, {key, key},
-                                "sample " + std::to_string(n));
+  func::FuncOp fn =
+      beginKernel(name, {key, key}, "sample " + std::to_string(n));
   taskKey = fn.getArgument(0);
   dataKey = Value();
   drawStream = 0;
@@ -1653,9 +1663,8 @@ LogicalResult MLIRGenImpl::genSampleKernel(int64_t n) {
   return success();
 }
 
-MLIRGenImpl::TaskKernel
-MLIRGenImpl::beginTaskKernel(StringRef kind, int64_t s,
-                             std::optional<int64_t> q) {
+MLIRGenImpl::TaskKernel MLIRGenImpl::beginTaskKernel(StringRef kind, int64_t s,
+                                                     std::optional<int64_t> q) {
   SmallVector<Type> inputs = paramTypes();
   size_t numParams = inputs.size();
   auto support = dataTypes(s);
@@ -1762,8 +1771,9 @@ LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
 LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
   learner = &l;
   bool ok = true;
-  auto once = [&](auto items, StringRef what)
-      -> std::remove_reference_t<decltype(items.front())> {
+  auto once =
+      [&](auto items,
+          StringRef what) -> std::remove_reference_t<decltype(items.front())> {
     if (items.size() > 1) {
       diags.error(items[1]->getLoc(), "'" + what + "' given twice");
       diags.note(items[0]->getLoc(), "first given here");
@@ -1782,8 +1792,8 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
 
   // Task distribution.
   if (!tasksItem)
-    return diags.error(l.getLoc(), "learner '" + l.getName() +
-                                       "' needs 'tasks NAME'"),
+    return diags.error(l.getLoc(),
+                       "learner '" + l.getName() + "' needs 'tasks NAME'"),
            failure();
   const Decl *td = program.lookup(tasksItem->getName());
   tasks = td ? dyn_cast<TasksDecl>(td) : nullptr;
@@ -1811,10 +1821,10 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
   } else if (models.size() == 1) {
     model = models.front();
   } else {
-    return diags.error(l.getLoc(),
-                       models.empty() ? "the program declares no model"
-                                      : "several models are declared: say "
-                                        "which one with 'model NAME'"),
+    return diags.error(l.getLoc(), models.empty()
+                                       ? "the program declares no model"
+                                       : "several models are declared: say "
+                                         "which one with 'model NAME'"),
            failure();
   }
   if (!adapt)
@@ -1822,9 +1832,8 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                                        "' needs an adapt(theta, s) block"),
            failure();
   if (!objective)
-    return diags.error(l.getLoc(),
-                       "learner '" + l.getName() +
-                           "' needs an objective(theta, q)"),
+    return diags.error(l.getLoc(), "learner '" + l.getName() +
+                                       "' needs an objective(theta, q)"),
            failure();
 
   // Settings.
@@ -1875,8 +1884,8 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     optimizerLine = "optimizer adam lr 0.001 beta1 0.9 beta2 0.999 eps 1e-08";
   } else {
     if (opt->getKey() != "optimizer")
-      return diags.error(opt->getLoc(), "unknown learner item '" +
-                                            opt->getKey() + "'"),
+      return diags.error(opt->getLoc(),
+                         "unknown learner item '" + opt->getKey() + "'"),
              failure();
     std::map<std::string, double> values;
     std::vector<std::string> keys;
@@ -1977,8 +1986,8 @@ std::string MLIRGenImpl::descriptor() {
     d += "meta " + p.name + " " + shape(p.shape) + " " + p.init + "\n";
   for (auto &[name, rest] : dataFields)
     d += "data " + name + " " + shape(rest) + "\n";
-  for (const char *k : {"support", "query", "meta_batch", "train",
-                        "eval_tasks", "eval_query", "inner_steps"})
+  for (const char *k : {"support", "query", "meta_batch", "train", "eval_tasks",
+                        "eval_query", "inner_steps"})
     d += llvm::formatv("setting {0} {1}\n", k, settings[k]).str();
   d += "list eval_steps";
   for (int64_t k : evalSteps)
@@ -2024,8 +2033,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   OwningOpRef<ModuleOp> owned(module);
   builder.setInsertionPointToEnd(module.getBody());
 
-  if (failed(checkLearner(*learners[0])) ||
-      failed(collectModelParams(*model)))
+  if (failed(checkLearner(*learners[0])) || failed(collectModelParams(*model)))
     return nullptr;
   // Meta-parameters: records mirroring theta or plain tensors.
   for (const MetaItem *item : learner->getItemsOf<MetaItem>()) {
@@ -2058,8 +2066,8 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
         }
         shape.push_back(dim.size);
       }
-      metaParams.push_back({item->getName().str(), shape, init,
-                            item->getLoc()});
+      metaParams.push_back(
+          {item->getName().str(), shape, init, item->getLoc()});
     }
   }
 
@@ -2083,10 +2091,9 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   info.metaBatch = settings["meta_batch"];
   for (auto *list : {&modelParams, &metaParams})
     for (const ParamSpec &p : *list)
-      info.parameters.push_back({p.name,
-                                 std::vector<int64_t>(p.shape.begin(),
-                                                      p.shape.end()),
-                                 list == &metaParams, p.loc});
+      info.parameters.push_back(
+          {p.name, std::vector<int64_t>(p.shape.begin(), p.shape.end()),
+           list == &metaParams, p.loc});
   for (auto &[name, rest] : dataFields)
     info.dataFields.push_back(name);
 

@@ -71,7 +71,8 @@ public:
     for (BlockArgument arg : body.getArguments()) {
       Value g = cotangents.lookup(arg);
       gradients.push_back(
-          g ? g : builder.create<ConstantOp>(grad.getLoc(), arg.getType(), 0.0f));
+          g ? g
+            : builder.create<ConstantOp>(grad.getLoc(), arg.getType(), 0.0f));
     }
     grad.replaceAllUsesWith(gradients);
     grad.erase();
@@ -81,9 +82,9 @@ public:
 private:
   void accumulate(Value v, Value cotangent) {
     Value &slot = cotangents[v];
-    slot = slot ? builder.create<AddOp>(grad.getLoc(), slot, cotangent)
-                      .getResult()
-                : cotangent;
+    slot =
+        slot ? builder.create<AddOp>(grad.getLoc(), slot, cotangent).getResult()
+             : cotangent;
   }
 
   GradOp grad;

@@ -95,8 +95,8 @@ struct MetacEmitRuntimeInterfacePass
     b.setInsertionPointToEnd(module.getBody());
     std::string text = program.getValue().str();
     text.push_back('\0');
-    auto textType = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8),
-                                             text.size());
+    auto textType =
+        LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size());
     auto textGlobal = b.create<LLVM::GlobalOp>(
         loc, textType, /*isConstant=*/true, LLVM::Linkage::Internal,
         "metac_program_text", b.getStringAttr(text));

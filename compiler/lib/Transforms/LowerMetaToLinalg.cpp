@@ -53,9 +53,9 @@ Value buildGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
   if (its.empty())
     its.assign(rank, utils::IteratorType::parallel);
   SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
-  maps.push_back(outputMap ? outputMap
-                           : AffineMap::getMultiDimIdentityMap(rank,
-                                                               b.getContext()));
+  maps.push_back(outputMap
+                     ? outputMap
+                     : AffineMap::getMultiDimIdentityMap(rank, b.getContext()));
   if (!init)
     init = b.create<tensor::EmptyOp>(loc, resultType.getShape(),
                                      resultType.getElementType());
@@ -81,8 +81,8 @@ Value f32Const(OpBuilder &b, Location loc, double v) {
 }
 
 Value zeros(OpBuilder &b, Location loc, RankedTensorType type) {
-  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
-                                          type.getElementType());
+  Value empty =
+      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
   return b.create<linalg::FillOp>(loc, f32Const(b, loc, 0.0), empty)
       .getResult(0);
 }
@@ -93,10 +93,14 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a) {
     return b.create<arith::CmpFOp>(loc, p, x, y).getResult();
   };
   return TypeSwitch<Operation *, Value>(op)
-      .Case([&](meta::AddOp) { return b.create<arith::AddFOp>(loc, a[0], a[1]); })
-      .Case([&](meta::SubOp) { return b.create<arith::SubFOp>(loc, a[0], a[1]); })
-      .Case([&](meta::MulOp) { return b.create<arith::MulFOp>(loc, a[0], a[1]); })
-      .Case([&](meta::DivOp) { return b.create<arith::DivFOp>(loc, a[0], a[1]); })
+      .Case(
+          [&](meta::AddOp) { return b.create<arith::AddFOp>(loc, a[0], a[1]); })
+      .Case(
+          [&](meta::SubOp) { return b.create<arith::SubFOp>(loc, a[0], a[1]); })
+      .Case(
+          [&](meta::MulOp) { return b.create<arith::MulFOp>(loc, a[0], a[1]); })
+      .Case(
+          [&](meta::DivOp) { return b.create<arith::DivFOp>(loc, a[0], a[1]); })
       // Ties pick the lhs, matching the derivative rule.
       .Case([&](meta::MaxOp) {
         return b.create<arith::SelectOp>(
@@ -119,7 +123,8 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a) {
       })
       .Case([&](meta::SigmoidOp) {
         Value one = f32Const(b, loc, 1.0);
-        Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, a[0]));
+        Value e =
+            b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, a[0]));
         return b.create<arith::DivFOp>(loc, one,
                                        b.create<arith::AddFOp>(loc, one, e));
       })
@@ -223,8 +228,8 @@ Value linearIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
   for (auto [d, size] : llvm::enumerate(shape)) {
     Value scaled = b.create<arith::MulIOp>(
         loc, index, b.create<arith::ConstantIndexOp>(loc, size));
-    index = b.create<arith::AddIOp>(loc, scaled,
-                                    b.create<linalg::IndexOp>(loc, d));
+    index =
+        b.create<arith::AddIOp>(loc, scaled, b.create<linalg::IndexOp>(loc, d));
   }
   return b.create<arith::IndexCastOp>(loc, b.getI64Type(), index);
 }
@@ -248,10 +253,10 @@ Value buildRandom(OpBuilder &b, Location loc, Value keyTensor, int64_t stream,
         Value r = nb.create<math::SqrtOp>(
             nl, nb.create<arith::MulFOp>(nl, f32Const(nb, nl, -2.0),
                                          nb.create<math::LogOp>(nl, u1)));
-        Value theta =
-            nb.create<arith::MulFOp>(nl, f32Const(nb, nl, 6.283185307179586), u2);
-        return nb.create<arith::MulFOp>(nl, r,
-                                        nb.create<math::CosOp>(nl, theta))
+        Value theta = nb.create<arith::MulFOp>(
+            nl, f32Const(nb, nl, 6.283185307179586), u2);
+        return nb
+            .create<arith::MulFOp>(nl, r, nb.create<math::CosOp>(nl, theta))
             .getResult();
       });
 }
@@ -277,7 +282,8 @@ Value buildMatmul(OpBuilder &b, Location loc, meta::MatmulOp m) {
   int64_t n = type.getDimSize(1);
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
              d2 = getAffineDimExpr(2, ctx);
-  auto par = utils::IteratorType::parallel, red = utils::IteratorType::reduction;
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
   // May fuse into an FMA and reassociate; deterministic, since the compiled
   // order is fixed.
   auto flags = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
@@ -289,24 +295,23 @@ Value buildMatmul(OpBuilder &b, Location loc, meta::MatmulOp m) {
     // d0 = i, d1 = k, d2 = j.
     SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d1}, ctx),
                                    AffineMap::get(3, 0, {d1, d2}, ctx)};
-    return markContraction(buildGeneric(
-        b, loc, type, ValueRange{m.getLhs(), m.getRhs()}, maps, fma,
-        {par, red, par}, AffineMap::get(3, 0, {d0, d2}, ctx),
-        zeros(b, loc, type)));
+    return markContraction(
+        buildGeneric(b, loc, type, ValueRange{m.getLhs(), m.getRhs()}, maps,
+                     fma, {par, red, par}, AffineMap::get(3, 0, {d0, d2}, ctx),
+                     zeros(b, loc, type)));
   }
   // Bᵀ, then d0 = i, d1 = j, d2 = k.
   auto bType = cast<RankedTensorType>(m.getRhs().getType());
-  auto btType = RankedTensorType::get({bType.getDimSize(1), bType.getDimSize(0)},
-                                      bType.getElementType());
+  auto btType = RankedTensorType::get(
+      {bType.getDimSize(1), bType.getDimSize(0)}, bType.getElementType());
   Value bt = buildGeneric(
       b, loc, btType, m.getRhs(), AffineMap::get(2, 0, {d1, d0}, ctx),
       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d2}, ctx),
                                  AffineMap::get(3, 0, {d1, d2}, ctx)};
-  return markContraction(buildGeneric(b, loc, type, ValueRange{m.getLhs(), bt},
-                                     maps, fma, {par, par, red},
-                                     AffineMap::get(3, 0, {d0, d1}, ctx),
-                                     zeros(b, loc, type)));
+  return markContraction(buildGeneric(
+      b, loc, type, ValueRange{m.getLhs(), bt}, maps, fma, {par, par, red},
+      AffineMap::get(3, 0, {d0, d1}, ctx), zeros(b, loc, type)));
 }
 
 /// Lowers one meta op; returns the replacement value.
@@ -314,11 +319,11 @@ Value lower(Operation *op, OpBuilder &b) {
   Location loc = op->getLoc();
   MLIRContext *ctx = b.getContext();
   if (isElementwise(op)) {
-    return buildElementwise(
-        b, loc, tensorType(op->getResult(0)), op->getOperands(),
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          return scalarBody(op, nb, nl, args.drop_back());
-        });
+    return buildElementwise(b, loc, tensorType(op->getResult(0)),
+                            op->getOperands(),
+                            [&](OpBuilder &nb, Location nl, ValueRange args) {
+                              return scalarBody(op, nb, nl, args.drop_back());
+                            });
   }
   return TypeSwitch<Operation *, Value>(op)
       .Case([&](meta::ConstantOp c) {
@@ -333,10 +338,9 @@ Value lower(Operation *op, OpBuilder &b) {
         for (auto [i, p] : llvm::enumerate(perm))
           exprs[p] = getAffineDimExpr(i, ctx);
         AffineMap map = AffineMap::get(perm.size(), 0, exprs, ctx);
-        return buildGeneric(b, loc, t.getType(), t.getInput(), map,
-                            [](OpBuilder &, Location, ValueRange a) {
-                              return a[0];
-                            });
+        return buildGeneric(
+            b, loc, t.getType(), t.getInput(), map,
+            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
       })
       .Case([&](meta::ReshapeOp r) {
         return buildReshape(b, loc, r.getInput(), r.getType());
@@ -357,10 +361,9 @@ Value lower(Operation *op, OpBuilder &b) {
         Value squeezed = buildReshape(
             b, loc, bc.getInput(), RankedTensorType::get(kept, b.getF32Type()));
         AffineMap map = AffineMap::get(out.size(), 0, exprs, ctx);
-        return buildGeneric(b, loc, bc.getType(), squeezed, map,
-                            [](OpBuilder &, Location, ValueRange a) {
-                              return a[0];
-                            });
+        return buildGeneric(
+            b, loc, bc.getType(), squeezed, map,
+            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
       })
       .Case([&](meta::ReduceSumOp r) {
         int64_t rank = tensorType(r.getInput()).getRank();
@@ -384,7 +387,8 @@ Value lower(Operation *op, OpBuilder &b) {
                                          arith::FastMathFlags::reassoc)
                   .getResult();
             },
-            its, AffineMap::get(rank, 0, kept, ctx), zeros(b, loc, r.getType()));
+            its, AffineMap::get(rank, 0, kept, ctx),
+            zeros(b, loc, r.getType()));
       })
       .Case([&](meta::SliceOp s) {
         int64_t rank = s.getType().getRank();

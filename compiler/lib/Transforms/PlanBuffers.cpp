@@ -56,8 +56,8 @@ unsigned lastUse(Value root, Block &block,
         last = std::max(last, position.lookup(top));
       // Views alias the buffer: their uses extend its life.
       if (isa<ViewLikeOpInterface>(user) ||
-          isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
-              memref::CastOp, memref::ReinterpretCastOp>(user))
+          isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+              memref::ReinterpretCastOp>(user))
         for (Value r : user->getResults())
           worklist.push_back(r);
     }
@@ -105,15 +105,16 @@ LogicalResult planKernel(func::FuncOp kernel, int64_t stackLimit) {
     for (Slot &slot : slots) {
       if (slot.freeAfter >= buf.start)
         continue;
-      bool fits = slot.bytes >= buf.bytes, bestFits = best && best->bytes >= buf.bytes;
+      bool fits = slot.bytes >= buf.bytes,
+           bestFits = best && best->bytes >= buf.bytes;
       if (!best || (fits && (!bestFits || slot.bytes < best->bytes)) ||
           (!fits && !bestFits && slot.bytes > best->bytes))
         best = &slot;
     }
     if (!best)
       best = &slots.emplace_back();
-    best->bytes = std::max<int64_t>(best->bytes,
-                                    llvm::alignTo(buf.bytes, kAlignment));
+    best->bytes =
+        std::max<int64_t>(best->bytes, llvm::alignTo(buf.bytes, kAlignment));
     best->freeAfter = buf.end;
     best->buffers.push_back(&buf);
   }

@@ -16,7 +16,8 @@
 //     same random inputs and compares them: the code generator against the
 //     textbook definition of each op.
 //
-//   meta-fdcheck --kernel=meta_grad_10_10 program.mlir   (from metac -emit=mlir)
+//   meta-fdcheck --kernel=meta_grad_10_10 program.mlir   (from metac
+//   -emit=mlir)
 //     Checks the whole meta-gradient of a compiled program against central
 //     differences of its meta-objective, on tasks drawn by its own samplers.
 //     With --first-order, instead checks that the meta-gradient equals the
@@ -48,9 +49,8 @@ namespace cl = llvm::cl;
 namespace {
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
                                cl::Required);
-cl::opt<std::string> kernelName("kernel",
-                                cl::desc("Check this meta_grad kernel"),
-                                cl::init(""));
+cl::opt<std::string>
+    kernelName("kernel", cl::desc("Check this meta_grad kernel"), cl::init(""));
 cl::opt<bool> firstOrder("first-order",
                          cl::desc("Check the first-order MAML identity"),
                          cl::init(false));
@@ -78,7 +78,8 @@ RefTensor randomTensor(Type type, double lo, double hi) {
   return r;
 }
 
-std::vector<RefTensor> run(func::FuncOp fn, const std::vector<RefTensor> &args) {
+std::vector<RefTensor> run(func::FuncOp fn,
+                           const std::vector<RefTensor> &args) {
   std::vector<RefTensor> out;
   std::string error;
   if (failed(interpret(fn, args, out, error))) {
@@ -137,9 +138,9 @@ Value dot(OpBuilder &b, Location loc, Value x, Value y) {
     axes.push_back(i);
   if (axes.empty())
     return p;
-  return b.create<meta::ReduceSumOp>(
-      loc, RankedTensorType::get({}, b.getF32Type()), p,
-      b.getDenseI64ArrayAttr(axes));
+  return b.create<meta::ReduceSumOp>(loc,
+                                     RankedTensorType::get({}, b.getF32Type()),
+                                     p, b.getDenseI64ArrayAttr(axes));
 }
 
 int checkOps(ModuleOp module, MLIRContext &ctx) {
@@ -164,8 +165,8 @@ int checkOps(ModuleOp module, MLIRContext &ctx) {
                                     b.getFunctionType(types, types));
     b.setInsertionPointToStart(c.grad.addEntryBlock());
     SmallVector<Value> grads;
-    buildGradient(b, fn, c.grad, c.grad.getArguments(),
-                  [](Value s) { return s; }, grads);
+    buildGradient(
+        b, fn, c.grad, c.grad.getArguments(), [](Value s) { return s; }, grads);
     b.create<func::ReturnOp>(loc, grads);
     // hvp(x, v) = grad_x <grad f(x), v>: a nested grad, i.e. second order.
     SmallVector<Type> twice(types);
@@ -182,8 +183,8 @@ int checkOps(ModuleOp module, MLIRContext &ctx) {
     for (Type t : types)
       ob->addArgument(t, loc);
     SmallVector<Value> inner;
-    buildGradient(b, fn, c.hvp, ob->getArguments(), [](Value s) { return s; },
-                  inner);
+    buildGradient(
+        b, fn, c.hvp, ob->getArguments(), [](Value s) { return s; }, inner);
     Value total;
     for (auto [g, v] : llvm::zip(inner, dir)) {
       Value d = dot(b, loc, g, v);
@@ -298,7 +299,8 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
     };
   } else {
     // d/dθ L_q(adapt(θ)) with stop_grad inside adapt = ∇L_q at φ = adapt(θ).
-    auto adapt = module.lookupSymbol<func::FuncOp>("adapt_" + std::to_string(s));
+    auto adapt =
+        module.lookupSymbol<func::FuncOp>("adapt_" + std::to_string(s));
     auto eval = module.lookupSymbol<func::FuncOp>(
         llvm::formatv("eval_{0}_{1}", s, q).str());
     if (!adapt || !eval)
@@ -319,7 +321,8 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
   ErrorMeter meter;
   for (unsigned probe = 0; probe < maxProbes; ++probe) {
     unsigned i = pickParam(rng);
-    int64_t j = std::uniform_int_distribution<int64_t>(0, point[i].size() - 1)(rng);
+    int64_t j =
+        std::uniform_int_distribution<int64_t>(0, point[i].size() - 1)(rng);
     double h = stepFor(point[i].data[j]);
     auto pp = point, pm2 = point;
     pp[i].data[j] += h;
@@ -329,8 +332,8 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
   bool ok = meter.relative() <= tolerance;
   llvm::outs() << llvm::formatv(
       "{0}{1}: {2} probes, max relative error {3:e2}: {4}\n", kernelName,
-      firstOrder ? " (first order)" : "", (unsigned)maxProbes,
-      meter.relative(), ok ? "ok" : "FAIL");
+      firstOrder ? " (first order)" : "", (unsigned)maxProbes, meter.relative(),
+      ok ? "ok" : "FAIL");
   return ok ? 0 : 1;
 }
 
@@ -343,11 +346,12 @@ int compareCompiled(ModuleOp module, MLIRContext &ctx) {
     return llvm::errs() << "meta-fdcheck: differentiation failed\n", 2;
   std::string error;
   auto lib = llvm::sys::DynamicLibrary::getPermanentLibrary(compareWith.c_str(),
-                                                           &error);
+                                                            &error);
   if (!lib.isValid())
     return llvm::errs() << "meta-fdcheck: " << error << "\n", 2;
   using KernelFn = void (*)(void **);
-  auto *table = static_cast<KernelFn *>(lib.getAddressOfSymbol("metac_kernels"));
+  auto *table =
+      static_cast<KernelFn *>(lib.getAddressOfSymbol("metac_kernels"));
   auto names = module->getAttrOfType<ArrayAttr>("metac.kernels");
   if (!table || !names)
     return llvm::errs() << "meta-fdcheck: no kernel table\n", 2;
@@ -408,8 +412,8 @@ int main(int argc, char **argv) {
   registerMetacDialects(registry);
   MLIRContext ctx(registry);
   llvm::SourceMgr srcMgr;
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, srcMgr,
-                                                           ParserConfig(&ctx));
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(inputFile, srcMgr, ParserConfig(&ctx));
   if (!module)
     return 2;
   if (!compareWith.empty())

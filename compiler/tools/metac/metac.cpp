@@ -16,11 +16,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "metac/CodeGen/Pipeline.h"
+#include "metac/Dialect/MetaDialect.h"
 #include "metac/Frontend/ASTDump.h"
 #include "metac/Frontend/Diagnostics.h"
 #include "metac/Frontend/Parser.h"
 #include "metac/MLIRGen/MLIRGen.h"
-#include "metac/Dialect/MetaDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -67,24 +67,24 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .meta file>"),
                                cl::Required);
 cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                 cl::value_desc("file"), cl::init(""));
-cl::opt<Stage> emit(
-    "emit", cl::desc("Stop after this stage:"), cl::init(Stage::Executable),
-    cl::values(clEnumValN(Stage::AST, "ast", "the parsed program"),
-               clEnumValN(Stage::MLIR, "mlir", "the meta dialect"),
-               clEnumValN(Stage::Autodiff, "autodiff",
-                          "meta dialect after differentiation"),
-               clEnumValN(Stage::Stats, "stats",
-                          "FLOPs per meta-iteration and buffer bytes"),
-               clEnumValN(Stage::Lowered, "lowered", "the LLVM dialect"),
-               clEnumValN(Stage::LLVM, "llvm", "optimised LLVM IR"),
-               clEnumValN(Stage::Object, "obj", "an object file"),
-               clEnumValN(Stage::Executable, "exe", "an executable"),
-               clEnumValN(Stage::Library, "lib",
-                          "a shared library and a C header")));
+cl::opt<Stage>
+    emit("emit", cl::desc("Stop after this stage:"),
+         cl::init(Stage::Executable),
+         cl::values(clEnumValN(Stage::AST, "ast", "the parsed program"),
+                    clEnumValN(Stage::MLIR, "mlir", "the meta dialect"),
+                    clEnumValN(Stage::Autodiff, "autodiff",
+                               "meta dialect after differentiation"),
+                    clEnumValN(Stage::Stats, "stats",
+                               "FLOPs per meta-iteration and buffer bytes"),
+                    clEnumValN(Stage::Lowered, "lowered", "the LLVM dialect"),
+                    clEnumValN(Stage::LLVM, "llvm", "optimised LLVM IR"),
+                    clEnumValN(Stage::Object, "obj", "an object file"),
+                    clEnumValN(Stage::Executable, "exe", "an executable"),
+                    clEnumValN(Stage::Library, "lib",
+                               "a shared library and a C header")));
 cl::opt<unsigned> optLevel("O", cl::desc("Optimisation level (0-3)"),
                            cl::Prefix, cl::init(3));
-cl::opt<bool> showStats("verbose",
-                        cl::desc("Report the compile time"),
+cl::opt<bool> showStats("verbose", cl::desc("Report the compile time"),
                         cl::init(false));
 
 int fail(const llvm::Twine &msg) {
@@ -93,9 +93,11 @@ int fail(const llvm::Twine &msg) {
 }
 
 /// Writes `text` to `path` ("-" is stdout).
-bool writeText(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> fn) {
+bool writeText(llvm::StringRef path,
+               llvm::function_ref<void(llvm::raw_ostream &)> fn) {
   std::error_code ec;
-  llvm::ToolOutputFile out(path.empty() ? "-" : path, ec, llvm::sys::fs::OF_Text);
+  llvm::ToolOutputFile out(path.empty() ? "-" : path, ec,
+                           llvm::sys::fs::OF_Text);
   if (ec) {
     fail("cannot write '" + path + "': " + ec.message());
     return false;
@@ -171,16 +173,14 @@ int64_t bytesOfArguments(func::FuncOp kernel) {
 }
 
 /// FLOPs and argument bytes of each kernel, in module order.
-using KernelCosts =
-    llvm::MapVector<std::string, std::pair<int64_t, int64_t>,
-                    std::map<std::string, unsigned>>;
+using KernelCosts = llvm::MapVector<std::string, std::pair<int64_t, int64_t>,
+                                    std::map<std::string, unsigned>>;
 
 /// The cost model of one meta-iteration, for bench/run: every task of the
 /// meta-batch samples its support and query sets and runs the meta-gradient
 /// kernel; Adam then costs about 16 FLOPs per parameter.
 void printStats(llvm::raw_ostream &os, ModuleOp lowered,
-                const ProgramInfo &info,
-                const KernelCosts &cost) {
+                const ProgramInfo &info, const KernelCosts &cost) {
   int64_t params = 0;
   for (const auto &p : info.parameters) {
     int64_t n = 1;
@@ -207,11 +207,10 @@ void printStats(llvm::raw_ostream &os, ModuleOp lowered,
   int64_t perTask = find(info.metaGradKernel).first +
                     find("sample_" + std::to_string(info.supportSize)).first +
                     find("sample_" + std::to_string(info.querySize)).first;
-  os << "flops per meta-iteration: "
-     << info.metaBatch * perTask + 16 * params << "\n";
-  os << "peak buffer bytes: "
-     << find(info.metaGradKernel).second + arenaOf(info.metaGradKernel)
+  os << "flops per meta-iteration: " << info.metaBatch * perTask + 16 * params
      << "\n";
+  os << "peak buffer bytes: "
+     << find(info.metaGradKernel).second + arenaOf(info.metaGradKernel) << "\n";
 }
 
 std::string defaultOutput(Stage stage) {
@@ -242,9 +241,8 @@ int compile() {
   if (diags.hasErrors())
     return 1;
   if (emit == Stage::AST)
-    return writeText(outputFile, [&](llvm::raw_ostream &os) {
-             dumpAST(*program, os);
-           })
+    return writeText(outputFile,
+                     [&](llvm::raw_ostream &os) { dumpAST(*program, os); })
                ? 0
                : 1;
 
@@ -293,7 +291,7 @@ int compile() {
   KernelCosts kernelCost;
   for (auto kernel : module->getOps<func::FuncOp>())
     kernelCost[kernel.getName().str()] = {countFlops(kernel),
-                                    bytesOfArguments(kernel)};
+                                          bytesOfArguments(kernel)};
 
   PassManager lower(&context);
   if (failed(buildLoweringPipeline(lower)) || failed(lower.run(*module)))
@@ -301,9 +299,10 @@ int compile() {
   if (emit == Stage::Lowered)
     return printModule();
   if (emit == Stage::Stats)
-    return writeText(outputFile, [&](llvm::raw_ostream &os) {
-             printStats(os, *module, info, kernelCost);
-           })
+    return writeText(outputFile,
+                     [&](llvm::raw_ostream &os) {
+                       printStats(os, *module, info, kernelCost);
+                     })
                ? 0
                : 1;
 
@@ -314,8 +313,9 @@ int compile() {
   if (!llvmModule)
     return fail(error);
   if (emit == Stage::LLVM)
-    return writeText(outputFile,
-                     [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); })
+    return writeText(
+               outputFile,
+               [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); })
                ? 0
                : 1;
 
@@ -340,15 +340,14 @@ int compile() {
   if (emit == Stage::Library) {
     llvm::SmallString<128> header(output);
     llvm::sys::path::replace_extension(header, "h");
-    if (!writeText(header, [&](llvm::raw_ostream &os) {
-          os << libraryHeader(info);
-        }))
+    if (!writeText(header,
+                   [&](llvm::raw_ostream &os) { os << libraryHeader(info); }))
       return 1;
   }
   if (showStats) {
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     llvm::errs() << llvm::formatv("metac: compiled {0} in {1:F2} s\n",
                                   inputFile, seconds);
   }

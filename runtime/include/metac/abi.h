@@ -28,7 +28,7 @@ typedef void (*metac_kernel_fn)(void **args);
 ///   name <learner-name>
 ///   param <name> <shape> <init>     adapted model parameter
 ///   meta  <name> <shape> <init>     meta-parameter (outer loop only)
-///   data  <name> <shape>            one task-data tensor; real shape [n, shape]
+///   data  <name> <shape>            task data; its real shape is [n, shape]
 ///   setting <key> <integer>         support query meta_batch train
 ///                                   eval_tasks eval_query inner_steps
 ///   list <key> <integers...>        eval_steps eval_shots

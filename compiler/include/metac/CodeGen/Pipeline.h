@@ -1,7 +1,7 @@
 //===- Pipeline.h - From the meta dialect to a native object ----*- C++ -*-===//
 //
 //   meta (with meta.grad)
-//     | -meta-autodiff, -canonicalize, -cse        (buildDifferentiationPipeline)
+//     | -meta-autodiff, -canonicalize, -cse (buildDifferentiationPipeline)
 //   meta (plain ops)
 //     | -meta-lower-to-linalg ... -metac-emit-runtime-interface
 //     |                                            (buildLoweringPipeline)

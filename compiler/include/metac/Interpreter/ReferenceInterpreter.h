@@ -1,4 +1,5 @@
-//===- ReferenceInterpreter.h - meta dialect in double precision -*- C++ -*-===//
+//===- ReferenceInterpreter.h - meta dialect in double precision -*- C++
+//-*-===//
 //
 // Evaluates functions of the meta dialect (after -meta-autodiff) on double
 // tensors, op by op, with the textbook definition of each op. It is the

@@ -27,7 +27,7 @@ namespace metac {
 /// What the driver needs to know about the compiled program besides its IR.
 struct ProgramInfo {
   struct Parameter {
-    std::string name;  ///< "dense1.w", or "alpha.dense1.w" for meta ones.
+    std::string name; ///< "dense1.w", or "alpha.dense1.w" for meta ones.
     std::vector<int64_t> shape;
     bool isMeta = false;
     llvm::SMLoc declLoc; ///< The `dense` call, `param` or `meta` item.
