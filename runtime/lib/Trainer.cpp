@@ -76,11 +76,11 @@ void Trainer::checkSlot(size_t Index) const {
     throw Error(fmt::format("non-finite loss ({}) at iteration {} (task {})",
                             Sl.Loss, Iteration + 1, Index),
                 ExitNonFinite);
-  int64_t Bad = firstNonFinite(Sl.Grad);
-  if (Bad >= 0)
+  if (Sl.FirstBad >= 0)
     throw Error(fmt::format("non-finite gradient for parameter {} at "
                             "iteration {} (task {})",
-                            parameterAt(P, Bad).Name, Iteration + 1, Index),
+                            parameterAt(P, Sl.FirstBad).Name, Iteration + 1,
+                            Index),
                 ExitNonFinite);
 }
 
@@ -94,19 +94,31 @@ double Trainer::step() {
     sampleSplit(P, TaskKey, rng::queryDataKey(TaskKey), Sl.Query);
     Sl.Loss = callMetaGrad(P, MetaGrad, Params.data(), Sl.Support.pointers(),
                            Sl.Query.pointers(), Sl.Grad.data());
+    Sl.FirstBad = firstNonFinite(Sl.Grad);
   });
-
-  // The reduction, in slot order on this thread: the determinism guarantee.
-  const int64_t N = P.numParameters();
-  Eigen::Map<Eigen::ArrayXf> Mean(MeanGrad.data(), N);
-  Mean.setZero();
+  // Errors are reported for the lowest failing task, whatever the threads.
   double LossSum = 0;
   for (size_t I = 0; I < B; ++I) {
     checkSlot(I);
     LossSum += Slots[I].Loss;
-    Mean += Eigen::Map<const Eigen::ArrayXf>(Slots[I].Grad.data(), N);
   }
-  Mean /= static_cast<float>(B);
+
+  // The mean gradient, in parallel over ranges of parameters. Each entry is
+  // still summed over the tasks in slot order, so the result is the same
+  // bits for any number of threads (the determinism guarantee).
+  const int64_t N = P.numParameters();
+  constexpr int64_t Chunk = 1024;
+  const size_t Chunks = static_cast<size_t>((N + Chunk - 1) / Chunk);
+  Pool.parallelFor(Chunks, [&](size_t C) {
+    const int64_t Begin = static_cast<int64_t>(C) * Chunk;
+    const int64_t Len = std::min(Chunk, N - Begin);
+    Eigen::Map<Eigen::ArrayXf> Mean(MeanGrad.data() + Begin, Len);
+    Mean.setZero();
+    for (size_t I = 0; I < B; ++I)
+      Mean += Eigen::Map<const Eigen::ArrayXf>(Slots[I].Grad.data() + Begin,
+                                               Len);
+    Mean /= static_cast<float>(B);
+  });
 
   // A finite gradient can still overflow a parameter (a huge step). Catch
   // it here, before anything could checkpoint the bad value.

@@ -56,6 +56,8 @@ private:
     TaskSplit Query;
     std::vector<float> Grad;
     float Loss = 0;
+    /// First non-finite gradient entry, or -1; found on the task's thread.
+    int64_t FirstBad = -1;
   };
 
   void checkSlot(size_t Index) const;
