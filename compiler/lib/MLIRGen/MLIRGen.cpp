@@ -22,6 +22,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -86,6 +87,17 @@ std::string describe(const Val &v) {
   return "?";
 }
 
+/// Like describe(), but lists a record's fields: "{w: f32[1, 8], b: f32[8]}".
+std::string describeFields(const Val &v) {
+  if (v.kind != Val::Record)
+    return describe(v);
+  std::string out;
+  for (auto &[name, leaf] : v.leaves)
+    out += (out.empty() ? "{" : ", ") + name + ": " +
+           shapeString(shapeOf(leaf));
+  return out + "}";
+}
+
 /// Numpy broadcasting of two shapes, or nullopt.
 std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                     ArrayRef<int64_t> b) {
@@ -106,6 +118,23 @@ std::string num(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
+}
+
+/// Largest tensor metac accepts: 2^28 elements (1 GiB of f32). Bigger sizes
+/// are almost surely typos, and element counts must not overflow int64.
+constexpr int64_t kMaxElements = int64_t(1) << 28;
+
+/// Whether `shape` has positive dimensions and at most kMaxElements elements.
+bool isReasonableShape(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d <= 0 || d > kMaxElements)
+      return false;
+    count *= d;
+    if (count > kMaxElements)
+      return false;
+  }
+  return true;
 }
 
 /// A parameter the runtime initialises.
@@ -300,6 +329,10 @@ private:
   int64_t drawStream = 0;             // Stream of the next random draw.
   std::optional<int64_t> repeatOverride;
   unsigned modelDepth = 0;
+  static constexpr int64_t kMaxStatements = 200000;
+  const RepeatStmt *outermostRepeat = nullptr; // For the budget's message.
+  int64_t statementsGenerated = 0;
+  bool budgetReported = false;
 };
 
 //===----------------------------------------------------------------------===//
@@ -844,13 +877,12 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
     auto shape = evalIntList(*args[1], "the new shape");
     if (!shape)
       return std::nullopt;
+    if (!isReasonableShape(*shape))
+      return fail(args[1]->getStartLoc(), "dimensions must be positive and a tensor at most 2^28 elements",
+                  args[1]->getRange());
     int64_t count = 1;
-    for (int64_t d : *shape) {
-      if (d <= 0)
-        return fail(args[1]->getStartLoc(), "dimensions must be positive",
-                    args[1]->getRange());
+    for (int64_t d : *shape)
       count *= d;
-    }
     if (count != numElements(x->value))
       return fail(l,
                   llvm::formatv("cannot reshape {0} ({1} elements) to {2} "
@@ -908,6 +940,43 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
   return std::nullopt;
 }
 
+/// Whether `v`, computed in `body` (a meta.grad region), depends on any of
+/// the region's arguments.
+static bool dependsOnArguments(Value v, mlir::Block &body) {
+  SmallVector<Value> worklist{v};
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value cur = worklist.pop_back_val();
+    if (!seen.insert(cur).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(cur)) {
+      if (arg.getOwner() == &body)
+        return true;
+      continue;
+    }
+    Operation *def = cur.getDefiningOp();
+    // Only values computed inside the region can lead to its arguments.
+    if (!def || !body.getParent()->isAncestor(def->getParentRegion()))
+      continue;
+    for (Value operand : def->getOperands())
+      worklist.push_back(operand);
+    // Nested grads capture values from above inside their regions.
+    def->walk([&](Operation *inner) {
+      for (Value operand : inner->getOperands())
+        worklist.push_back(operand);
+    });
+  }
+  return false;
+}
+
+/// The source text of an expression, for messages.
+static std::string getText(const Expr &e) {
+  SMRange r = e.getRange();
+  if (!r.Start.isValid() || !r.End.isValid())
+    return "the target";
+  return std::string(r.Start.getPointer(), r.End.getPointer());
+}
+
 /// grad(scalar, target): the target's leaves become a meta.grad region's
 /// arguments, and the scalar is evaluated inside with the target rebound.
 MLIRGenImpl::OptVal MLIRGenImpl::evalGrad(const CallExpr &call) {
@@ -931,6 +1000,14 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalGrad(const CallExpr &call) {
                 "grad() differentiates with respect to a variable or a field "
                 "such as 'theta' or 'theta.dense1'",
                 args[1]->getRange());
+  if (!scope.lookup(root->getName())) {
+    if (root->getName() == "pi")
+      return fail(root->getLoc(),
+                  "cannot differentiate with respect to the constant 'pi'",
+                  root->getIdentifier().getRange());
+    (void)eval(*root); // Reports the unknown name or the declaration.
+    return std::nullopt;
+  }
   OptVal target = eval(*args[1]);
   if (!target)
     return std::nullopt;
@@ -992,6 +1069,24 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalGrad(const CallExpr &call) {
     grad.erase();
     return std::nullopt;
   }
+  // grad re-evaluates its first argument with the target rebound; a value
+  // computed before the call (or through another name for the target) does
+  // not see the rebinding and would silently give a zero gradient.
+  if (!dependsOnArguments(scalar->value, *body)) {
+    builder.setInsertionPointAfter(grad);
+    grad.erase();
+    diags.error(args[0]->getStartLoc(),
+                "this does not depend on '" +
+                    getText(*args[1]) +
+                    "' as grad() sees it, so its gradient would be zero",
+                args[0]->getRange());
+    diags.note(args[0]->getStartLoc(),
+               "grad() evaluates its first argument again with '" +
+                   getText(*args[1]) +
+                   "' rebound: write the loss inside grad(...), in terms of "
+                   "that name, rather than a value computed before");
+    return std::nullopt;
+  }
   builder.create<meta::YieldOp>(ml, scalar->value);
   builder.setInsertionPointAfter(grad);
 
@@ -1021,15 +1116,18 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
   std::optional<int64_t> units = evalInt(*args[1], "the number of units");
   if (!units)
     return std::nullopt;
-  if (*units <= 0)
-    return fail(args[1]->getStartLoc(), "the number of units must be positive",
-                args[1]->getRange());
   ArrayRef<int64_t> in = shapeOf(x->value);
   if (in.size() != 2)
     return fail(args[0]->getStartLoc(),
                 "dense() needs a 2-D input [batch, features], got " +
                     describe(*x),
                 args[0]->getRange());
+  if (*units <= 0 || !isReasonableShape({in[0], *units}) ||
+      !isReasonableShape({in[1], *units}))
+    return fail(args[1]->getStartLoc(),
+                "the number of units must be positive, and the layer's "
+                "tensors at most 2^28 elements",
+                args[1]->getRange());
   std::string layer = "dense" + std::to_string(++denseCounter);
   SmallVector<int64_t> wShape{in[1], *units}, bShape{*units};
   Value w, b;
@@ -1106,10 +1204,18 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
                     "' must be its parameter record (e.g. theta), not " +
                     describe(*params),
                 args[0]->getRange());
-  if (!collecting && params->leaves.size() != modelParams.size())
+  if (!collecting &&
+      (params->leaves.size() != modelParams.size() ||
+       !llvm::all_of(llvm::zip(params->leaves, modelParams), [&](auto pair) {
+         auto &[leaf, spec] = pair;
+         return leaf.first == spec.name &&
+                shapeOf(leaf.second) == ArrayRef<int64_t>(spec.shape);
+       })))
     return fail(args[0]->getStartLoc(),
-                "this record does not hold the parameters of model '" +
-                    m.getName() + "'",
+                "this is not the parameter record of model '" + m.getName() +
+                    "' (" + describe(*params) + ", expected " +
+                    std::to_string(modelParams.size()) + " tensors starting "
+                    "with '" + modelParams.front().name + "')",
                 args[0]->getRange());
 
   // Bind the inputs, checking shapes and binding symbolic dimensions.
@@ -1218,10 +1324,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDraw(const CallExpr &dist, SMLoc nameLoc,
     if (!s)
       return std::nullopt;
     shape = *s;
-    for (int64_t d : shape)
-      if (d <= 0)
-        return fail(args[2]->getStartLoc(), "dimensions must be positive",
-                    args[2]->getRange());
+    if (!isReasonableShape(shape))
+      return fail(args[2]->getStartLoc(), "dimensions must be positive and a tensor at most 2^28 elements",
+                  args[2]->getRange());
   }
   Value key = perTask ? taskKey : dataKey;
   Location ml = loc(dist.getLoc());
@@ -1296,23 +1401,38 @@ LogicalResult MLIRGenImpl::assignPath(const AssignStmt &assign, Val v) {
     return success();
   }
   if (old->kind == Val::Record && v.kind == Val::Record &&
-      old->leaves.size() == v.leaves.size()) {
+      old->leaves.size() == v.leaves.size() &&
+      llvm::all_of(llvm::zip(old->leaves, v.leaves), [](auto pair) {
+        return std::get<0>(pair).first == std::get<1>(pair).first &&
+               std::get<0>(pair).second.getType() ==
+                   std::get<1>(pair).second.getType();
+      })) {
     for (auto &[p, leaf] : root->leaves)
       for (auto &[q, nv] : v.leaves)
-        if (p == prefix + "." + q) {
-          if (leaf.getType() != nv.getType())
-            break;
+        if (p == prefix + "." + q)
           leaf = nv;
-        }
     return success();
   }
-  diags.error(assign.getEqualLoc(), "cannot assign " + describe(v) + " to '" +
-                                        assign.getPathString() +
-                                        "', which is " + describe(*old));
+  diags.error(assign.getEqualLoc(), "cannot assign " + describeFields(v) +
+                                        " to '" + assign.getPathString() +
+                                        "', which is " + describeFields(*old));
   return failure();
 }
 
 LogicalResult MLIRGenImpl::genStmt(const Stmt &stmt, OptVal *result) {
+  // Loops and models are unrolled and inlined, so a small program can ask
+  // for unbounded work; stop with a located error instead of exhausting
+  // memory.
+  if (++statementsGenerated > kMaxStatements) {
+    if (!budgetReported)
+      diags.error(outermostRepeat ? outermostRepeat->getLoc() : stmt.getLoc(),
+                  "the program unrolls to more than " +
+                      std::to_string(kMaxStatements) +
+                      " statements (repeat loops, model calls and "
+                      "evaluation steps are all unrolled at compile time)");
+    budgetReported = true;
+    return failure();
+  }
   switch (stmt.getKind()) {
   case Stmt::Kind::Assign: {
     auto &a = cast<AssignStmt>(stmt);
@@ -1349,9 +1469,9 @@ LogicalResult MLIRGenImpl::genStmt(const Stmt &stmt, OptVal *result) {
       if (d.isSymbolic)
         return diags.error(d.loc, "parameter shapes must be constant"),
                failure();
-      if (d.size <= 0)
-        return diags.error(d.loc, "dimensions must be positive"), failure();
       shape.push_back(d.size);
+      if (!isReasonableShape(shape))
+        return diags.error(d.loc, "dimensions must be positive and a tensor at most 2^28 elements"), failure();
     }
     if (p.getType().getElementType() != "f32")
       return diags.error(p.getType().getLoc(),
@@ -1411,6 +1531,10 @@ LogicalResult MLIRGenImpl::genRepeat(const RepeatStmt &repeat) {
   int64_t count = trained;
   if (&repeat == innerLoop && repeatOverride)
     count = *repeatOverride;
+  const RepeatStmt *savedOutermost = outermostRepeat;
+  if (!outermostRepeat)
+    outermostRepeat = &repeat;
+  auto restore = llvm::make_scope_exit([&] { outermostRepeat = savedOutermost; });
   for (int64_t step = 0; step < count; ++step) {
     scope.push();
     if (const auto &idx = repeat.getIndexName())
@@ -1635,15 +1759,45 @@ LogicalResult MLIRGenImpl::genSampleKernel(int64_t n) {
       if (!nm.empty() && !llvm::is_contained(names, nm))
         names.push_back(nm);
     }
+    // The fields must be the same for every size n the program samples,
+    // with the same shape apart from the leading n: the kernels of every
+    // size share one data layout.
+    std::vector<std::pair<std::string, SmallVector<int64_t>>> fields;
     for (const std::string &nm : names) {
       Val *v = scope.lookup(nm);
       if (!v || v->kind != Val::Tensor || shapeOf(v->value).empty() ||
           shapeOf(v->value)[0] != n)
         continue;
-      if (first)
-        dataFields.push_back(
-            {nm, SmallVector<int64_t>(shapeOf(v->value).drop_front())});
+      fields.push_back(
+          {nm, SmallVector<int64_t>(shapeOf(v->value).drop_front())});
       results.push_back(v->value);
+    }
+    if (first) {
+      dataFields = fields;
+    } else if (fields != dataFields) {
+      auto describeFields = [](const auto &list) {
+        std::string out;
+        for (auto &[name, rest] : list) {
+          std::string shape = "f32[n";
+          for (int64_t d : rest)
+            shape += ", " + std::to_string(d);
+          out += (out.empty() ? "" : ", ") + name + ": " + shape + "]";
+        }
+        return out;
+      };
+      diags.error(tasks->getSampleLoc(),
+                  "the task data of sample(" + tasks->getSampleSize().name +
+                      ") depends on the sample size: with " +
+                      tasks->getSampleSize().name + " = " + std::to_string(n) +
+                      " it is {" + describeFields(fields) +
+                      "}, with the first size {" +
+                      describeFields(dataFields) + "}");
+      diags.note(tasks->getSampleLoc(),
+                 "every tensor whose first dimension is '" +
+                     tasks->getSampleSize().name +
+                     "' is task data; give other tensors shapes that do not "
+                     "start with it");
+      ok = failure();
     }
     if (first && dataFields.empty()) {
       diags.error(tasks->getSampleLoc(),
@@ -1693,7 +1847,10 @@ MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
                                                std::optional<int64_t> steps) {
   scope.push();
   bindMetaParams(params.drop_front(modelParams.size()));
-  OptVal adapted = runAdapt(paramsRecord(params), support, steps);
+  // Zero steps measures the initialisation itself: no part of adapt runs.
+  OptVal adapted = steps && *steps == 0
+                       ? OptVal(paramsRecord(params))
+                       : runAdapt(paramsRecord(params), support, steps);
   OptVal loss = adapted ? runObjective(*adapted, query) : std::nullopt;
   scope.pop();
   return loss;
@@ -1928,9 +2085,10 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
   // Evaluation protocol (REFERENCE.md: 600 tasks; before and after steps).
   settings["eval_tasks"] = 600;
   settings["eval_query"] = settings["query"];
-  evalSteps = {0, std::max<int64_t>(settings["inner_steps"], 1)};
-  if (!innerLoop)
-    evalSteps = {0};
+  // Before adaptation and after the trained number of steps.
+  evalSteps = {0};
+  if (innerLoop && settings["inner_steps"] > 0)
+    evalSteps.push_back(settings["inner_steps"]);
   evalShots = {settings["support"]};
   if (evalItem) {
     for (const EvalPair &p : evalItem->getPairs()) {
@@ -2036,7 +2194,35 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   if (failed(checkLearner(*learners[0])) || failed(collectModelParams(*model)))
     return nullptr;
   // Meta-parameters: records mirroring theta or plain tensors.
+  std::map<std::string, const MetaItem *> metaNames;
   for (const MetaItem *item : learner->getItemsOf<MetaItem>()) {
+    auto [it, fresh] = metaNames.try_emplace(item->getName().str(), item);
+    if (!fresh) {
+      diags.error(item->getIdentifier().loc,
+                  "meta-parameter '" + item->getName() + "' declared twice",
+                  item->getIdentifier().getRange());
+      diags.note(it->second->getIdentifier().loc, "first declared here");
+      return nullptr;
+    }
+    for (const Identifier *shadow :
+         {&adapt->getParamsName(), &adapt->getDataName(),
+          &objective->getParamsName(), &objective->getDataName()})
+      if (shadow->name == item->getName()) {
+        diags.error(item->getIdentifier().loc,
+                    "meta-parameter '" + item->getName() +
+                        "' has the name of an adapt or objective argument, "
+                        "which would hide it",
+                    item->getIdentifier().getRange());
+        diags.note(shadow->loc, "the argument is here");
+        return nullptr;
+      }
+    if (!item->isLike() && item->getType().getElementType() != "f32") {
+      diags.error(item->getType().getLoc(),
+                  "meta-parameters must be f32, not '" +
+                      item->getType().getElementType() + "'",
+                  item->getType().getRange());
+      return nullptr;
+    }
     std::string init = "zeros";
     if (const Expr *e = item->getInit()) {
       auto v = evalConstant(*e, "a meta-parameter's initial value");
@@ -2065,6 +2251,11 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
           return nullptr;
         }
         shape.push_back(dim.size);
+      }
+      if (!isReasonableShape(shape)) {
+        diags.error(item->getType().getLoc(),
+                    "meta-parameters are at most 2^28 elements");
+        return nullptr;
       }
       metaParams.push_back(
           {item->getName().str(), shape, init, item->getLoc()});
