@@ -4,8 +4,8 @@
 // the file reads like a table of derivatives: `g` is the cotangent of the
 // op's result, `x`/`y` its operands, `r` its result. Every op a rule emits has
 // a rule of its own here, which is what lets -meta-autodiff differentiate its
-// own output (second order). test/Autodiff/finite-differences checks each
-// rule, first and second order, against finite differences.
+// own output (second order). test/Derivatives/ops.mlir checks each rule,
+// first and second order, against finite differences (meta-fdcheck).
 //
 //===----------------------------------------------------------------------===//
 #include "metac/Dialect/MetaDialect.h"

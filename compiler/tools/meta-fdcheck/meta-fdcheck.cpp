@@ -305,6 +305,12 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
         llvm::formatv("eval_{0}_{1}", s, q).str());
     if (!adapt || !eval)
       return llvm::errs() << "meta-fdcheck: no adapt/eval kernel\n", 2;
+    // The evaluation kernel's first loss must be the one after 0 steps.
+    auto program = module->getAttrOfType<StringAttr>("metac.program");
+    if (!program || !program.getValue().contains("\nlist eval_steps 0"))
+      return llvm::errs() << "meta-fdcheck: --first-order needs evaluation "
+                             "steps starting with 0\n",
+             2;
     std::vector<RefTensor> a(args);
     a.insert(a.end(), support.begin(), support.end());
     std::vector<RefTensor> phi = run(adapt, a);
@@ -317,6 +323,8 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
       return run(eval, withParams(p))[0].data[0];
     };
   }
+  if (checked == 0)
+    return llvm::errs() << "meta-fdcheck: the kernel has no parameters\n", 2;
   std::uniform_int_distribution<unsigned> pickParam(0, checked - 1);
   ErrorMeter meter;
   for (unsigned probe = 0; probe < maxProbes; ++probe) {

@@ -44,6 +44,7 @@
 #include "EmbeddingHeader.inc"
 
 #include <chrono>
+#include <csignal>
 #include <map>
 
 using namespace mlir;
@@ -328,8 +329,11 @@ int compile() {
       return fail("cannot create a temporary file: " + ec.message());
     objectPath = tempObject.str().str();
   }
-  if (!emitObjectFile(*llvmModule, objectPath, optLevel, error))
+  if (!emitObjectFile(*llvmModule, objectPath, optLevel, error)) {
+    if (!tempObject.empty())
+      llvm::sys::fs::remove(tempObject);
     return fail(error);
+  }
   if (emit == Stage::Object)
     return 0;
 
@@ -359,26 +363,43 @@ int compile() {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerPipelinePasses();
-  // `metac run file.meta [runtime flags...]`: compile to a temporary
-  // executable and replace this process's job with running it.
+  // `metac run [metac options] FILE.meta [program flags...]`: compile to a
+  // temporary executable, run it with the flags, remove it, and exit with
+  // its status. While it runs, metac ignores Ctrl-C: the program gets it
+  // (it checkpoints and exits 130) and metac still cleans up.
   if (argc >= 2 && llvm::StringRef(argv[1]) == "run") {
-    if (argc < 3)
-      return fail("usage: metac run FILE.meta [program flags...]");
+    int file = 2;
+    while (file < argc && argv[file][0] == '-')
+      ++file;
+    if (file >= argc)
+      return fail("usage: metac run [metac options] FILE.meta [program "
+                  "flags...]");
     llvm::SmallString<128> exe;
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("metac-run", "", exe))
       return fail("cannot create a temporary file: " + ec.message());
-    const char *compileArgs[] = {argv[0], argv[2], "-o", exe.c_str()};
-    cl::ParseCommandLineOptions(4, compileArgs, "metac run\n");
+    std::vector<const char *> compileArgs{argv[0]};
+    for (int i = 2; i < file; ++i)
+      compileArgs.push_back(argv[i]);
+    compileArgs.insert(compileArgs.end(), {argv[file], "-o", exe.c_str()});
+    if (!cl::ParseCommandLineOptions(compileArgs.size(), compileArgs.data(),
+                                     "metac run\n", &llvm::errs()))
+      return 2;
+    emit = Stage::Executable;
     if (int rc = compile()) {
       llvm::sys::fs::remove(exe);
       return rc;
     }
     std::vector<llvm::StringRef> args{exe.str()};
-    for (int i = 3; i < argc; ++i)
+    for (int i = file + 1; i < argc; ++i)
       args.push_back(argv[i]);
-    int rc = llvm::sys::ExecuteAndWait(exe, args);
+    signal(SIGINT, SIG_IGN);
+    std::string message;
+    int rc = llvm::sys::ExecuteAndWait(exe, args, std::nullopt, {}, 0, 0,
+                                       &message);
     llvm::sys::fs::remove(exe);
+    if (rc < 0)
+      return fail("the compiled program did not finish: " + message);
     return rc;
   }
   cl::ParseCommandLineOptions(argc, argv,

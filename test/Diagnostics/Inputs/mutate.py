@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 import sys
+import os
 import tempfile
 
 metac, count = sys.argv[1], int(sys.argv[2])
@@ -47,5 +48,8 @@ for i in range(count):
     except subprocess.TimeoutExpired:
         bad += 1
         print(f"mutant {i}: timed out: {f.name}")
+    else:
+        if r.returncode in (0, 1) and (r.returncode == 0 or b"error:" in r.stderr):
+            os.unlink(f.name)  # Kept only when it shows a problem.
 print(f"{count} mutants, {bad} bad")
 sys.exit(1 if bad else 0)
