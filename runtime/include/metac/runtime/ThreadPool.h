@@ -11,6 +11,7 @@
 #ifndef METAC_RUNTIME_THREADPOOL_H
 #define METAC_RUNTIME_THREADPOOL_H
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,10 @@ private:
   bool Stopping = false;
   uint64_t Generation = 0;
   unsigned Busy = 0;
+  /// Copies of Generation and Busy readable without the mutex, so that a
+  /// thread can spin briefly before sleeping (see ThreadPool.cpp).
+  std::atomic<uint64_t> PublishedGeneration{0};
+  std::atomic<unsigned> PublishedBusy{0};
 
   // The current loop; written only while no worker is busy.
   const std::function<void(size_t)> *Body = nullptr;
