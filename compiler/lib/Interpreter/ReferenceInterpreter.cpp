@@ -44,6 +44,16 @@ std::vector<int64_t> unravel(int64_t i, const std::vector<int64_t> &shape) {
   return idx;
 }
 
+/// Linear index of `idx + offsets` in a tensor with the given strides: the
+/// window arithmetic shared by slice and pad.
+int64_t shiftedIndex(const std::vector<int64_t> &idx, ArrayRef<int64_t> offsets,
+                     const std::vector<int64_t> &strides) {
+  int64_t linear = 0;
+  for (size_t d = 0; d < idx.size(); ++d)
+    linear += (idx[d] + offsets[d]) * strides[d];
+  return linear;
+}
+
 RefTensor make(Value v) {
   RefTensor t;
   t.shape = shapeOf(v);
@@ -223,25 +233,15 @@ LogicalResult metac::interpret(func::FuncOp fn,
           const RefTensor &x = in(s.getInput());
           auto xs = strides(x.shape);
           auto off = s.getOffsets();
-          for (int64_t i = 0; i < out.size(); ++i) {
-            auto idx = unravel(i, out.shape);
-            int64_t src = 0;
-            for (size_t d = 0; d < idx.size(); ++d)
-              src += (idx[d] + off[d]) * xs[d];
-            out.data[i] = x.data[src];
-          }
+          for (int64_t i = 0; i < out.size(); ++i)
+            out.data[i] = x.data[shiftedIndex(unravel(i, out.shape), off, xs)];
         })
         .Case([&](meta::PadOp p) {
           const RefTensor &x = in(p.getInput());
           auto os = strides(out.shape);
           auto off = p.getOffsets();
-          for (int64_t i = 0; i < x.size(); ++i) {
-            auto idx = unravel(i, x.shape);
-            int64_t dst = 0;
-            for (size_t d = 0; d < idx.size(); ++d)
-              dst += (idx[d] + off[d]) * os[d];
-            out.data[dst] = x.data[i];
-          }
+          for (int64_t i = 0; i < x.size(); ++i)
+            out.data[shiftedIndex(unravel(i, x.shape), off, os)] = x.data[i];
         })
         .Case([&](meta::RandomUniformOp r) {
           uint64_t key = in(r.getKey()).key;
