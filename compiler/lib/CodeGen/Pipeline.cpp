@@ -56,8 +56,8 @@ static const char *const kLoweringPipeline =
     // Tensor level: lower, simplify, fuse elementwise chains.
     "meta-lower-to-linalg,canonicalize,cse,metac-fuse-elementwise,"
     "canonicalize,"
-    // Buffers: kernels take the runtime's buffers; intermediates share an
-    // arena planned at compile time.
+    // Buffers: kernels take the runtime's buffers; intermediates live in
+    // slots planned at compile time.
     "metac-kernel-abi,one-shot-bufferize,canonicalize,cse,"
     "metac-plan-buffers,"
     // Loops, then LLVM.
