@@ -87,7 +87,8 @@ void EpisodeSampler::sample(uint64_t TaskKey, float *SupportX, float *SupportY,
 
   if (Info) {
     *Info = EpisodeInfo();
-    Info->Classes = Chosen;
+    for (int C : Chosen)
+      Info->Classes.push_back(Pool[C / Turns] * Turns + C % Turns);
     Info->Labels = Labels;
   }
   const size_t Pixels = Set.imageSize();
@@ -110,7 +111,7 @@ void EpisodeSampler::sample(uint64_t TaskKey, float *SupportX, float *SupportY,
         Src = Rotated.data();
       }
       for (size_t P = 0; P < Pixels; ++P)
-        X[P] = Src[P] * (1.0f / 255.0f);
+        X[P] = Src[P] / 255.0f;
       Y[Labels[J]] = 1.0f;
     };
     for (int I = 0; I < K; ++I) {

@@ -43,8 +43,8 @@ struct EpisodeShape {
 
 /// What an episode drew, for tests and for a person looking at one.
 struct EpisodeInfo {
-  /// Expanded class ids, in row-block order (class index * 4 + quarter
-  /// turns with rotations, else the class index).
+  /// Expanded class ids, in row-block order: the index into
+  /// ClassImageSet::Classes, times 4 plus the quarter turns with rotations.
   std::vector<int> Classes;
   /// Labels[j] is the label of row block j.
   std::vector<int> Labels;
