@@ -1,9 +1,8 @@
 //===- metac-data.cpp - Look at the few-shot image data -------------------===//
 //
 //   metac-data info [--omniglot ROOT]
-//   metac-data contact-sheet OUT.png [--alphabets N] [--characters N]
-//                                    [--drawers N] [--scale S] [--omniglot
-//                                    ROOT]
+//   metac-data contact-sheet OUT.png [--alphabets N] [--from I]
+//       [--characters N] [--drawers N] [--scale S] [--omniglot ROOT]
 //
 // `info` lists alphabets, classes and the split, and where the glyph cache
 // lives; `contact-sheet` writes a PNG grid (rows: characters of many
@@ -27,22 +26,22 @@ using namespace metac::runtime;
 
 static const char Usage[] =
     "usage: metac-data info [--omniglot ROOT]\n"
-    "       metac-data contact-sheet OUT.png [--alphabets N] [--characters N]\n"
-    "                                [--drawers N] [--scale S] [--omniglot "
-    "ROOT]\n"
+    "       metac-data contact-sheet OUT.png [options]\n"
     "\n"
-    "Without --omniglot, the glyph data set is loaded from its cache (built "
-    "on\n"
-    "first use; see docs/data.md).\n"
-    "  --alphabets N   alphabets in the sheet, spread over all (default 25)\n"
+    "Without --omniglot ROOT, the glyph data set is loaded from its cache\n"
+    "(built on first use; see docs/data.md).\n"
+    "\n"
+    "contact-sheet options:\n"
+    "  --alphabets N   alphabets in the sheet, spread evenly (default 25)\n"
+    "  --from I        spread them from the I-th alphabet on (default 1)\n"
     "  --characters N  characters per alphabet (default 2)\n"
     "  --drawers N     drawers (columns) per character (default 20)\n"
-    "  --scale S       pixels per image pixel (default 1)\n";
+    "  --scale S       pixels per image pixel, 1 to 8 (default 1)\n";
 
 namespace {
 struct Args {
   std::string Command, Out, Omniglot;
-  int Alphabets = 25, Characters = 2, Drawers = 20, Scale = 1;
+  int Alphabets = 25, Characters = 2, Drawers = 20, Scale = 1, From = 0;
 };
 
 int positive(const char *Flag, const char *Value) {
@@ -77,6 +76,8 @@ Args parse(int Argc, char **Argv) {
       A.Omniglot = Value();
     else if (F == "--alphabets")
       A.Alphabets = positive("--alphabets", Value());
+    else if (F == "--from")
+      A.From = positive("--from", Value()) - 1;
     else if (F == "--characters")
       A.Characters = positive("--characters", Value());
     else if (F == "--drawers")
@@ -142,10 +143,12 @@ void contactSheet(const Args &A) {
   std::vector<std::vector<int>> ByAlphabet(Set.Alphabets.size());
   for (size_t C = 0; C < Set.Classes.size(); ++C)
     ByAlphabet[Set.Classes[C].AlphabetIndex].push_back(static_cast<int>(C));
-  size_t NA = std::min<size_t>(A.Alphabets, Set.Alphabets.size());
+  size_t First = std::min<size_t>(A.From, Set.Alphabets.size() - 1);
+  size_t Available = Set.Alphabets.size() - First;
+  size_t NA = std::min<size_t>(A.Alphabets, Available);
   std::vector<int> Rows;
   for (size_t I = 0; I < NA; ++I) {
-    const auto &Cs = ByAlphabet[I * Set.Alphabets.size() / NA];
+    const auto &Cs = ByAlphabet[First + I * Available / NA];
     size_t NC = std::min<size_t>(A.Characters, Cs.size());
     for (size_t J = 0; J < NC; ++J)
       Rows.push_back(Cs[(2 * J + 1) * Cs.size() / (2 * NC)]);
