@@ -89,6 +89,22 @@ struct Rule {
   Value pad(Value x, ArrayRef<int64_t> offsets, Type type) {
     return b.create<PadOp>(loc, type, x, b.getDenseI64ArrayAttr(offsets));
   }
+  // The convolution family: every op takes the other two operands of the
+  // trilinear form and the result type, plus the op's strides and padding.
+  template <typename ConvOp>
+  Value conv(Value x, Value y, Type type, ArrayRef<int64_t> strides,
+             ArrayRef<int64_t> padding) {
+    return b.create<ConvOp>(loc, type, x, y, b.getDenseI64ArrayAttr(strides),
+                            b.getDenseI64ArrayAttr(padding));
+  }
+  Value maxPoolGather(Value x, Value v, ArrayRef<int64_t> window, Type type) {
+    return b.create<MaxPoolGatherOp>(loc, type, x, v,
+                                     b.getDenseI64ArrayAttr(window));
+  }
+  Value maxPoolScatter(Value x, Value g, ArrayRef<int64_t> window) {
+    return b.create<MaxPoolScatterOp>(loc, x.getType(), x, g,
+                                      b.getDenseI64ArrayAttr(window));
+  }
 };
 } // namespace
 
@@ -159,4 +175,38 @@ RULE(ReduceSumOp) auto in = cast<RankedTensorType>(getInput().getType());
 RULE(SliceOp) return {d.pad(g, getOffsets(), getInput().getType())}; END
 RULE(PadOp)   return {d.slice(g, getOffsets(), getInput().getType())}; END
 
-    // clang-format on
+// The maximum's cotangent goes to the elements equal to it.
+RULE(ReduceMaxOp) auto in = cast<RankedTensorType>(getInput().getType());
+                  SmallVector<int64_t> kept(in.getShape());
+                  for (int64_t a : getAxes()) kept[a] = 1;
+                  auto back = [&](Value v) {
+                    return d.broadcast(d.reshape(v, in.clone(kept)), in); };
+                  Value hit = d.cmp("eq", getInput(), back(getResult()));
+                  return {d.select(hit, back(g), d.constant(getInput(), 0))}; END
+
+// T(X, W, G) = <G, conv2d(X, W)>; each op is T's gradient in one argument.
+#define CONV_RULE(OP, FIRST, SECOND)                                           \
+  RULE(OP) auto s = getStrides(); auto p = getPadding();                       \
+  return {FIRST, SECOND}; END
+// conv2d(X, W):            (dX, dW) = (input_grad(G, W), filter_grad(X, G))
+CONV_RULE(Conv2DOp,
+  d.conv<Conv2DInputGradOp>(g, getFilter(), getInput().getType(), s, p),
+  d.conv<Conv2DFilterGradOp>(getInput(), g, getFilter().getType(), s, p))
+// input_grad(G, W) = dT/dX: (dG, dW) = (conv2d(H, W), filter_grad(H, G))
+CONV_RULE(Conv2DInputGradOp,
+  d.conv<Conv2DOp>(g, getFilter(), getCotangent().getType(), s, p),
+  d.conv<Conv2DFilterGradOp>(g, getCotangent(), getFilter().getType(), s, p))
+// filter_grad(X, G) = dT/dW: (dX, dG) = (input_grad(G, H), conv2d(X, H))
+CONV_RULE(Conv2DFilterGradOp,
+  d.conv<Conv2DInputGradOp>(getCotangent(), g, getInput().getType(), s, p),
+  d.conv<Conv2DOp>(getInput(), g, getCotangent().getType(), s, p))
+#undef CONV_RULE
+
+// Routing by the argmax is locally constant: no cotangent for `input`.
+RULE(MaxPoolGatherOp)  return {nullptr,
+                               d.maxPoolScatter(getInput(), g, getWindow())}; END
+RULE(MaxPoolScatterOp) return {nullptr,
+                               d.maxPoolGather(getInput(), g, getWindow(),
+                                               getCotangent().getType())}; END
+
+                      // clang-format on

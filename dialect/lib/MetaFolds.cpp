@@ -197,3 +197,41 @@ OpFoldResult PadOp::fold(FoldAdaptor adaptor) {
     return splat(getType(), 0.0f);
   return {};
 }
+
+OpFoldResult ReduceMaxOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(), [](float x) { return x; });
+}
+
+// The convolution and pooling ops are linear in their cotangent-like
+// operand, so a zero there (reverse mode's unused paths) gives zero.
+static OpFoldResult foldLinearInZero(Operation *op, Attribute linear) {
+  if (isSplatOf(linear, 0.0f))
+    return splat(op->getResult(0).getType(), 0.0f);
+  return {};
+}
+
+OpFoldResult Conv2DOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult r = foldLinearInZero(*this, adaptor.getInput()))
+    return r;
+  return foldLinearInZero(*this, adaptor.getFilter());
+}
+
+OpFoldResult Conv2DInputGradOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult r = foldLinearInZero(*this, adaptor.getCotangent()))
+    return r;
+  return foldLinearInZero(*this, adaptor.getFilter());
+}
+
+OpFoldResult Conv2DFilterGradOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult r = foldLinearInZero(*this, adaptor.getInput()))
+    return r;
+  return foldLinearInZero(*this, adaptor.getCotangent());
+}
+
+OpFoldResult MaxPoolGatherOp::fold(FoldAdaptor adaptor) {
+  return foldLinearInZero(*this, adaptor.getValues());
+}
+
+OpFoldResult MaxPoolScatterOp::fold(FoldAdaptor adaptor) {
+  return foldLinearInZero(*this, adaptor.getCotangent());
+}

@@ -153,6 +153,126 @@ LogicalResult ReduceSumOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// ReduceMaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceMaxOp::verify() {
+  auto in = shapeOf(getInput()), out = shapeOf(getResult());
+  ArrayRef<int64_t> axes = getAxes();
+  if (axes.empty())
+    return emitOpError("needs at least one axis");
+  SmallVector<int64_t> expected;
+  for (int64_t a : axes)
+    if (a < 0 || a >= (int64_t)in.size())
+      return emitOpError("axis ") << a << " out of range";
+  for (int64_t a = 1; a < (int64_t)axes.size(); ++a)
+    if (axes[a] <= axes[a - 1])
+      return emitOpError("axes must be strictly increasing");
+  for (auto [i, d] : llvm::enumerate(in))
+    if (!llvm::is_contained(axes, (int64_t)i))
+      expected.push_back(d);
+  if (ArrayRef<int64_t>(expected) != out)
+    return emitOpError("result shape does not match the reduced input shape");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolutions
+//===----------------------------------------------------------------------===//
+
+ArrayRef<int64_t> Conv2DOp::getImageShape() { return shapeOf(getInput()); }
+ArrayRef<int64_t> Conv2DOp::getFilterShape() { return shapeOf(getFilter()); }
+ArrayRef<int64_t> Conv2DOp::getOutputShape() { return shapeOf(getResult()); }
+ArrayRef<int64_t> Conv2DInputGradOp::getImageShape() {
+  return shapeOf(getResult());
+}
+ArrayRef<int64_t> Conv2DInputGradOp::getFilterShape() {
+  return shapeOf(getFilter());
+}
+ArrayRef<int64_t> Conv2DInputGradOp::getOutputShape() {
+  return shapeOf(getCotangent());
+}
+ArrayRef<int64_t> Conv2DFilterGradOp::getImageShape() {
+  return shapeOf(getInput());
+}
+ArrayRef<int64_t> Conv2DFilterGradOp::getFilterShape() {
+  return shapeOf(getResult());
+}
+ArrayRef<int64_t> Conv2DFilterGradOp::getOutputShape() {
+  return shapeOf(getCotangent());
+}
+
+/// The shape relation all three convolution ops share.
+template <typename ConvOp> static LogicalResult verifyConv(ConvOp op) {
+  ArrayRef<int64_t> x = op.getImageShape(), w = op.getFilterShape(),
+                    y = op.getOutputShape();
+  ArrayRef<int64_t> strides = op.getStrides(), padding = op.getPadding();
+  if (x.size() != 4 || w.size() != 4 || y.size() != 4)
+    return op.emitOpError("image, filter and output must be 4-D "
+                          "([N,H,W,C], [KH,KW,C,F], [N,OH,OW,F])");
+  if (strides.size() != 2 || padding.size() != 2)
+    return op.emitOpError("strides and padding need two entries (H, W)");
+  if (x[0] != y[0])
+    return op.emitOpError("image and output batch sizes differ");
+  if (x[3] != w[2])
+    return op.emitOpError("image has ")
+           << x[3] << " channels but the filter expects " << w[2];
+  if (w[3] != y[3])
+    return op.emitOpError("filter has ")
+           << w[3] << " output channels but the output has " << y[3];
+  for (int d = 0; d < 2; ++d) {
+    if (strides[d] < 1)
+      return op.emitOpError("strides must be positive");
+    if (padding[d] < 0 || padding[d] >= w[d])
+      return op.emitOpError("padding must be in [0, kernel size)");
+    int64_t span = x[1 + d] + 2 * padding[d] - w[d];
+    if (span < 0)
+      return op.emitOpError("kernel larger than the padded image");
+    if (y[1 + d] != span / strides[d] + 1)
+      return op.emitOpError("output size ")
+             << y[1 + d] << " in dimension " << 1 + d << " should be "
+             << span / strides[d] + 1;
+  }
+  return success();
+}
+
+LogicalResult Conv2DOp::verify() { return verifyConv(*this); }
+LogicalResult Conv2DInputGradOp::verify() { return verifyConv(*this); }
+LogicalResult Conv2DFilterGradOp::verify() { return verifyConv(*this); }
+
+//===----------------------------------------------------------------------===//
+// Max pooling
+//===----------------------------------------------------------------------===//
+
+/// `image` [N,H,W,C] pooled by `window` gives `pooled` [N,H/kh,W/kw,C].
+static LogicalResult verifyPool(Operation *op, ArrayRef<int64_t> image,
+                                ArrayRef<int64_t> pooled,
+                                ArrayRef<int64_t> window) {
+  if (window.size() != 2 || window[0] < 1 || window[1] < 1)
+    return op->emitOpError("window must be two positive sizes");
+  if (image.size() != 4 || pooled.size() != 4)
+    return op->emitOpError("image and pooled tensors must be 4-D (NHWC)");
+  if (image[1] < window[0] || image[2] < window[1])
+    return op->emitOpError("window larger than the image");
+  SmallVector<int64_t> expected{image[0], image[1] / window[0],
+                                image[2] / window[1], image[3]};
+  if (ArrayRef<int64_t>(expected) != pooled)
+    return op->emitOpError("pooled shape must be [N, H / ")
+           << window[0] << ", W / " << window[1] << ", C]";
+  return success();
+}
+
+LogicalResult MaxPoolGatherOp::verify() {
+  return verifyPool(*this, shapeOf(getInput()), shapeOf(getResult()),
+                    getWindow());
+}
+
+LogicalResult MaxPoolScatterOp::verify() {
+  return verifyPool(*this, shapeOf(getInput()), shapeOf(getCotangent()),
+                    getWindow());
+}
+
+//===----------------------------------------------------------------------===//
 // SliceOp, PadOp
 //===----------------------------------------------------------------------===//
 

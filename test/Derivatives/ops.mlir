@@ -266,3 +266,68 @@ func.func @constant(%x: tensor<3xf32>) -> tensor<f32> {
   return %r : tensor<f32>
 }
 
+
+// CHECK: reduce_max: first order {{.*}}: ok
+func.func @reduce_max(%x: tensor<3x4xf32>) -> tensor<f32> {
+  %t = meta.tanh %x : tensor<3x4xf32>
+  %q = meta.mul %t, %x : tensor<3x4xf32>
+  %m = meta.reduce_max %q, [1] : tensor<3x4xf32> -> tensor<3xf32>
+  %s = meta.square %m : tensor<3xf32>
+  %r = meta.reduce_sum %s, [0] : tensor<3xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// Strided and padded, so the input gradient's spread and crop are exercised.
+// CHECK: conv2d: first order {{.*}}: ok
+func.func @conv2d(%x: tensor<2x5x5x2xf32>, %w: tensor<3x3x2x3xf32>) -> tensor<f32> {
+  %y = meta.conv2d %x, %w strides [2, 2] padding [1, 1] : tensor<2x5x5x2xf32>, tensor<3x3x2x3xf32> -> tensor<2x3x3x3xf32>
+  %t = meta.tanh %y : tensor<2x3x3x3xf32>
+  %s = meta.reduce_sum %t, [0, 1, 2, 3] : tensor<2x3x3x3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// Different strides and padding per dimension, a non-square kernel.
+// CHECK: conv2d_rect: first order {{.*}}: ok
+func.func @conv2d_rect(%x: tensor<1x4x5x2xf32>, %w: tensor<2x3x2x2xf32>) -> tensor<f32> {
+  %y = meta.conv2d %x, %w strides [1, 2] padding [0, 1] : tensor<1x4x5x2xf32>, tensor<2x3x2x2xf32> -> tensor<1x3x3x2xf32>
+  %t = meta.sin %y : tensor<1x3x3x2xf32>
+  %s = meta.reduce_sum %t, [0, 1, 2, 3] : tensor<1x3x3x2xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// An even image with stride 2: the last row and column meet no window's
+// centre, the rounding the result type records.
+// CHECK: conv2d_input_grad: first order {{.*}}: ok
+func.func @conv2d_input_grad(%g: tensor<1x3x3x2xf32>, %w: tensor<3x3x3x2xf32>) -> tensor<f32> {
+  %y = meta.conv2d_input_grad %g, %w strides [2, 2] padding [1, 1] : tensor<1x3x3x2xf32>, tensor<3x3x3x2xf32> -> tensor<1x6x6x3xf32>
+  %t = meta.tanh %y : tensor<1x6x6x3xf32>
+  %s = meta.reduce_sum %t, [0, 1, 2, 3] : tensor<1x6x6x3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// CHECK: conv2d_filter_grad: first order {{.*}}: ok
+func.func @conv2d_filter_grad(%x: tensor<2x5x5x2xf32>, %g: tensor<2x3x3x3xf32>) -> tensor<f32> {
+  %y = meta.conv2d_filter_grad %x, %g strides [2, 2] padding [1, 1] : tensor<2x5x5x2xf32>, tensor<2x3x3x3xf32> -> tensor<3x3x2x3xf32>
+  %t = meta.tanh %y : tensor<3x3x2x3xf32>
+  %s = meta.reduce_sum %t, [0, 1, 2, 3] : tensor<3x3x2x3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// max_pool(x) = max_pool_gather(x, x); the odd height leaves a row out.
+// CHECK: max_pool: first order {{.*}}: ok
+func.func @max_pool(%x: tensor<1x5x4x2xf32>) -> tensor<f32> {
+  %p = meta.max_pool_gather %x, %x window [2, 2] : tensor<1x5x4x2xf32> -> tensor<1x2x2x2xf32>
+  %t = meta.tanh %p : tensor<1x2x2x2xf32>
+  %q = meta.mul %t, %p : tensor<1x2x2x2xf32>
+  %s = meta.reduce_sum %q, [0, 1, 2, 3] : tensor<1x2x2x2xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// CHECK: max_pool_scatter: first order {{.*}}: ok
+func.func @max_pool_scatter(%x: tensor<1x5x4x2xf32>, %g: tensor<1x2x2x2xf32>) -> tensor<f32> {
+  %y = meta.max_pool_scatter %x, %g window [2, 2] : tensor<1x2x2x2xf32> -> tensor<1x5x4x2xf32>
+  %t = meta.tanh %y : tensor<1x5x4x2xf32>
+  %q = meta.mul %t, %x : tensor<1x5x4x2xf32>
+  %s = meta.reduce_sum %q, [0, 1, 2, 3] : tensor<1x5x4x2xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}

@@ -177,3 +177,123 @@ func.func @constant_type() {
   %0 = "meta.constant"() {value = dense<1> : tensor<2xi32>} : () -> tensor<2xf32>
   return
 }
+
+// -----
+
+func.func @reduce_max_no_axis(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{needs at least one axis}}
+  %0 = meta.reduce_max %a, [] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_shape(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{result shape does not match the reduced input shape}}
+  %0 = meta.reduce_max %a, [1] : tensor<2x3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_rank(%x: tensor<5x5x3xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{image, filter and output must be 4-D}}
+  %0 = meta.conv2d %x, %w strides [1, 1] padding [0, 0] : tensor<5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<1x3x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_attrs(%x: tensor<1x5x5x3xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{strides and padding need two entries (H, W)}}
+  %0 = meta.conv2d %x, %w strides [1] padding [0, 0] : tensor<1x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<1x3x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_batch(%x: tensor<1x5x5x3xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{image and output batch sizes differ}}
+  %0 = meta.conv2d %x, %w strides [1, 1] padding [0, 0] : tensor<1x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<2x3x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x5x5x2xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{image has 2 channels but the filter expects 3}}
+  %0 = meta.conv2d %x, %w strides [1, 1] padding [0, 0] : tensor<1x5x5x2xf32>, tensor<3x3x3x4xf32> -> tensor<1x3x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_filters(%g: tensor<1x3x3x5xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{filter has 4 output channels but the output has 5}}
+  %0 = meta.conv2d_input_grad %g, %w strides [1, 1] padding [0, 0] : tensor<1x3x3x5xf32>, tensor<3x3x3x4xf32> -> tensor<1x5x5x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_stride(%x: tensor<1x5x5x3xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{strides must be positive}}
+  %0 = meta.conv2d %x, %w strides [0, 1] padding [0, 0] : tensor<1x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<1x3x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_padding(%x: tensor<1x5x5x3xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{padding must be in [0, kernel size)}}
+  %0 = meta.conv2d %x, %w strides [1, 1] padding [3, 0] : tensor<1x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<1x9x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_kernel(%x: tensor<1x2x5x3xf32>, %w: tensor<3x3x3x4xf32>) {
+  // expected-error @+1 {{kernel larger than the padded image}}
+  %0 = meta.conv2d %x, %w strides [1, 1] padding [0, 0] : tensor<1x2x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<1x1x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_output(%x: tensor<1x5x5x3xf32>, %g: tensor<1x3x3x4xf32>) {
+  // expected-error @+1 {{output size 3 in dimension 1 should be 2}}
+  %0 = meta.conv2d_filter_grad %x, %g strides [2, 2] padding [0, 0] : tensor<1x5x5x3xf32>, tensor<1x3x3x4xf32> -> tensor<3x3x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @pool_window(%x: tensor<1x4x4x2xf32>) {
+  // expected-error @+1 {{window must be two positive sizes}}
+  %0 = meta.max_pool_gather %x, %x window [0, 2] : tensor<1x4x4x2xf32> -> tensor<1x4x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @pool_rank(%x: tensor<4x4x2xf32>) {
+  // expected-error @+1 {{image and pooled tensors must be 4-D (NHWC)}}
+  %0 = meta.max_pool_gather %x, %x window [2, 2] : tensor<4x4x2xf32> -> tensor<2x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @pool_large(%x: tensor<1x1x4x2xf32>) {
+  // expected-error @+1 {{window larger than the image}}
+  %0 = meta.max_pool_gather %x, %x window [2, 2] : tensor<1x1x4x2xf32> -> tensor<1x0x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @pool_shape(%x: tensor<1x5x4x2xf32>, %g: tensor<1x3x2x2xf32>) {
+  // expected-error @+1 {{pooled shape must be [N, H / 2, W / 2, C]}}
+  %0 = meta.max_pool_scatter %x, %g window [2, 2] : tensor<1x3x2x2xf32> -> tensor<1x5x4x2xf32>
+  return
+}

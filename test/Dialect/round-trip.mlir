@@ -91,3 +91,21 @@ func.func @gradient(%w: tensor<3xf32>) -> tensor<3xf32> {
   }
   return %g : tensor<3xf32>
 }
+
+// CHECK-LABEL: func @images
+func.func @images(%x: tensor<2x5x5x3xf32>, %w: tensor<3x3x3x4xf32>,
+                  %g: tensor<2x3x3x4xf32>) -> tensor<2x4xf32> {
+  // CHECK: meta.conv2d %{{.*}}, %{{.*}} strides [2, 2] padding [1, 1] : tensor<2x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<2x3x3x4xf32>
+  %y = meta.conv2d %x, %w strides [2, 2] padding [1, 1] : tensor<2x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<2x3x3x4xf32>
+  // CHECK: meta.conv2d_input_grad %{{.*}}, %{{.*}} strides [2, 2] padding [1, 1] : tensor<2x3x3x4xf32>, tensor<3x3x3x4xf32> -> tensor<2x5x5x3xf32>
+  %dx = meta.conv2d_input_grad %g, %w strides [2, 2] padding [1, 1] : tensor<2x3x3x4xf32>, tensor<3x3x3x4xf32> -> tensor<2x5x5x3xf32>
+  // CHECK: meta.conv2d_filter_grad %{{.*}}, %{{.*}} strides [2, 2] padding [1, 1] : tensor<2x5x5x3xf32>, tensor<2x3x3x4xf32> -> tensor<3x3x3x4xf32>
+  %dw = meta.conv2d_filter_grad %dx, %g strides [2, 2] padding [1, 1] : tensor<2x5x5x3xf32>, tensor<2x3x3x4xf32> -> tensor<3x3x3x4xf32>
+  // CHECK: meta.max_pool_gather %{{.*}}, %{{.*}} window [2, 2] : tensor<2x3x3x4xf32> -> tensor<2x1x1x4xf32>
+  %p = meta.max_pool_gather %y, %y window [2, 2] : tensor<2x3x3x4xf32> -> tensor<2x1x1x4xf32>
+  // CHECK: meta.max_pool_scatter %{{.*}}, %{{.*}} window [2, 2] : tensor<2x1x1x4xf32> -> tensor<2x3x3x4xf32>
+  %s = meta.max_pool_scatter %y, %p window [2, 2] : tensor<2x1x1x4xf32> -> tensor<2x3x3x4xf32>
+  // CHECK: meta.reduce_max %{{.*}}, [1, 2] : tensor<2x3x3x4xf32> -> tensor<2x4xf32>
+  %m = meta.reduce_max %s, [1, 2] : tensor<2x3x3x4xf32> -> tensor<2x4xf32>
+  return %m : tensor<2x4xf32>
+}

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -51,15 +52,17 @@ void metac::buildDifferentiationPipeline(OpPassManager &pm) {
 }
 
 // Written as text so that it reads like TOOLCHAIN.md's pipeline and can be
-// replayed step by step with meta-opt.
-static const char *const kLoweringPipeline =
+// replayed step by step with meta-opt. Bufferization sits between the two
+// halves because it needs an option the textual form lacks in MLIR 19.
+static const char *const kTensorPipeline =
     // Tensor level: lower, simplify, fuse elementwise chains.
     "meta-lower-to-linalg,canonicalize,cse,metac-fuse-elementwise,"
     "canonicalize,"
-    // Buffers: kernels take the runtime's buffers; intermediates live in
-    // slots planned at compile time.
-    "metac-kernel-abi,one-shot-bufferize,canonicalize,cse,"
-    "metac-plan-buffers,"
+    // Kernels take the runtime's buffers (destination passing).
+    "metac-kernel-abi";
+static const char *const kBufferPipeline =
+    // Intermediates live in slots planned at compile time.
+    "canonicalize,cse,metac-plan-buffers,"
     // Loops, then LLVM.
     "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,"
@@ -70,5 +73,17 @@ static const char *const kLoweringPipeline =
     "metac-emit-runtime-interface,canonicalize";
 
 LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
-  return parsePassPipeline(kLoweringPipeline, pm, llvm::errs());
+  if (failed(parsePassPipeline(kTensorPipeline, pm, llvm::errs())))
+    return failure();
+  // Copies into strided windows (the padding of an image, the spread
+  // cotangent of a strided convolution) become linalg.copy, i.e. loops: a
+  // memref.copy between non-contiguous buffers would call MLIR's C runner
+  // library, which generated programs do not link.
+  bufferization::OneShotBufferizationOptions options;
+  options.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
+  pm.addPass(bufferization::createOneShotBufferizePass(options));
+  return parsePassPipeline(kBufferPipeline, pm, llvm::errs());
 }

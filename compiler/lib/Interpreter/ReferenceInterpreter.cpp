@@ -5,6 +5,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -52,6 +53,56 @@ int64_t shiftedIndex(const std::vector<int64_t> &idx, ArrayRef<int64_t> offsets,
   for (size_t d = 0; d < idx.size(); ++d)
     linear += (idx[d] + offsets[d]) * strides[d];
   return linear;
+}
+
+/// Calls term(x, w, y) with the linear indices of image, filter and output
+/// for every product in the sum that defines a 2-D convolution: the one
+/// definition behind all three convolution ops.
+template <typename ConvOp>
+void forEachConvTerm(ConvOp op,
+                     function_ref<void(int64_t, int64_t, int64_t)> term) {
+  ArrayRef<int64_t> xs = op.getImageShape(), ws = op.getFilterShape(),
+                    ys = op.getOutputShape();
+  ArrayRef<int64_t> st = op.getStrides(), pad = op.getPadding();
+  for (int64_t n = 0; n < ys[0]; ++n)
+    for (int64_t i = 0; i < ys[1]; ++i)
+      for (int64_t j = 0; j < ys[2]; ++j)
+        for (int64_t a = 0; a < ws[0]; ++a)
+          for (int64_t b = 0; b < ws[1]; ++b) {
+            int64_t u = i * st[0] + a - pad[0], v = j * st[1] + b - pad[1];
+            if (u < 0 || u >= xs[1] || v < 0 || v >= xs[2])
+              continue;
+            for (int64_t c = 0; c < ws[2]; ++c)
+              for (int64_t f = 0; f < ws[3]; ++f)
+                term(((n * xs[1] + u) * xs[2] + v) * xs[3] + c,
+                     ((a * ws[1] + b) * ws[2] + c) * ws[3] + f,
+                     ((n * ys[1] + i) * ys[2] + j) * ys[3] + f);
+          }
+}
+
+/// Calls route(src, dst) for every pooling window: src is the linear index
+/// of the window's first maximum of `x` (row-major window order), dst the
+/// window's index in the pooled tensor of shape `pooled`.
+void forEachPoolArgmax(const RefTensor &x, ArrayRef<int64_t> window,
+                       const std::vector<int64_t> &pooled,
+                       function_ref<void(int64_t, int64_t)> route) {
+  const std::vector<int64_t> &xs = x.shape;
+  for (int64_t n = 0; n < pooled[0]; ++n)
+    for (int64_t i = 0; i < pooled[1]; ++i)
+      for (int64_t j = 0; j < pooled[2]; ++j)
+        for (int64_t c = 0; c < pooled[3]; ++c) {
+          int64_t best = -1;
+          for (int64_t a = 0; a < window[0]; ++a)
+            for (int64_t b = 0; b < window[1]; ++b) {
+              int64_t at = ((n * xs[1] + i * window[0] + a) * xs[2] +
+                            j * window[1] + b) *
+                               xs[3] +
+                           c;
+              if (best < 0 || x.data[at] > x.data[best])
+                best = at;
+            }
+          route(best, ((n * pooled[1] + i) * pooled[2] + j) * pooled[3] + c);
+        }
 }
 
 RefTensor make(Value v) {
@@ -228,6 +279,50 @@ LogicalResult metac::interpret(func::FuncOp fn,
                 dst += idx[d] * os[k++];
             out.data[dst] += x.data[i];
           }
+        })
+        .Case([&](meta::ReduceMaxOp r) {
+          const RefTensor &x = in(r.getInput());
+          auto axes = r.getAxes();
+          auto os = strides(out.shape);
+          std::fill(out.data.begin(), out.data.end(), -HUGE_VAL);
+          for (int64_t i = 0; i < x.size(); ++i) {
+            auto idx = unravel(i, x.shape);
+            int64_t dst = 0, k = 0;
+            for (size_t d = 0; d < idx.size(); ++d)
+              if (!llvm::is_contained(axes, (int64_t)d))
+                dst += idx[d] * os[k++];
+            out.data[dst] = std::max(out.data[dst], x.data[i]);
+          }
+        })
+        .Case([&](meta::Conv2DOp c) {
+          forEachConvTerm(c, [&](int64_t xi, int64_t wi, int64_t yi) {
+            out.data[yi] +=
+                in(c.getInput()).data[xi] * in(c.getFilter()).data[wi];
+          });
+        })
+        .Case([&](meta::Conv2DInputGradOp c) {
+          forEachConvTerm(c, [&](int64_t xi, int64_t wi, int64_t yi) {
+            out.data[xi] +=
+                in(c.getCotangent()).data[yi] * in(c.getFilter()).data[wi];
+          });
+        })
+        .Case([&](meta::Conv2DFilterGradOp c) {
+          forEachConvTerm(c, [&](int64_t xi, int64_t wi, int64_t yi) {
+            out.data[wi] +=
+                in(c.getInput()).data[xi] * in(c.getCotangent()).data[yi];
+          });
+        })
+        .Case([&](meta::MaxPoolGatherOp p) {
+          const RefTensor &v = in(p.getValues());
+          forEachPoolArgmax(
+              in(p.getInput()), p.getWindow(), out.shape,
+              [&](int64_t src, int64_t dst) { out.data[dst] = v.data[src]; });
+        })
+        .Case([&](meta::MaxPoolScatterOp p) {
+          const RefTensor &g = in(p.getCotangent());
+          forEachPoolArgmax(
+              in(p.getInput()), p.getWindow(), g.shape,
+              [&](int64_t src, int64_t dst) { out.data[src] = g.data[dst]; });
         })
         .Case([&](meta::SliceOp s) {
           const RefTensor &x = in(s.getInput());

@@ -244,6 +244,29 @@ private:
   OptVal evalGrad(const CallExpr &call);
   OptVal evalModelCall(const CallExpr &call, const ModelDecl &model);
   OptVal evalDense(const CallExpr &call);
+  OptVal evalConv2D(const CallExpr &call);
+  OptVal evalNorm(const CallExpr &call);
+  OptVal evalMaxPool(const CallExpr &call);
+  OptVal evalClassification(const CallExpr &call);
+  /// Whether a layer builtin may declare parameters here (inside a model).
+  bool checkInModel(const CallExpr &call);
+  /// The next layer of `kind` in the current model call: "dense1", ...
+  std::string nextLayer(StringRef kind) {
+    return kind.str() + std::to_string(++layerCounters[kind.str()]);
+  }
+  /// Parameter `name` of a layer: declared (and a zero placeholder returned)
+  /// while collecting the model's parameters, else read from the parameter
+  /// record of the current model call and checked against `shape`.
+  std::optional<Value> layerParam(const CallExpr &call, const std::string &name,
+                                  ArrayRef<int64_t> shape,
+                                  const std::string &init);
+  /// The weight and bias initialisers of a layer: `init` (the bias is then
+  /// zero, as in most papers' code) and `bias_init` override the defaults.
+  /// Keywords not in `allowed` are errors.
+  LogicalResult layerInits(const CallExpr &call, ArrayRef<StringRef> allowed,
+                           std::string &wInit, std::string &bInit);
+  /// mean over `axes` (kept as size-1 dimensions) broadcast back to x's shape.
+  Value meanOver(Value x, ArrayRef<int64_t> axes, SMLoc l);
   OptVal evalDraw(const CallExpr &dist, SMLoc nameLoc, bool perTask);
   OptVal field(const Val &base, StringRef name, SMLoc l);
   std::optional<SmallVector<int64_t>> evalIntList(const Expr &e,
@@ -323,7 +346,9 @@ private:
   bool collecting = false; // Dry run of a model: declare parameters.
   std::vector<ParamSpec> *collected = nullptr;
   std::set<std::string> declaredNames;
-  unsigned denseCounter = 0; // dense layers seen in the current model call
+  // Layers of each kind (dense, conv, ...) seen in the current model call:
+  // the n-th dense layer's parameters are dense<n>.w and dense<n>.b.
+  std::map<std::string, unsigned> layerCounters;
   const Val *currentParams = nullptr; // theta inside a model call
   Value taskKey, dataKey;             // Inside task sampling.
   int64_t drawStream = 0;             // Stream of the next random draw.
@@ -679,7 +704,9 @@ std::optional<Value> MLIRGenImpl::tensorBinary(BinaryOp op, Value a, Value b,
 
 MLIRGenImpl::OptVal MLIRGenImpl::evalCall(const CallExpr &call) {
   for (const KeywordArg &kw : call.getKwargs())
-    if (!llvm::is_contained({"sum", "mean", "dense"}, call.getCallee()))
+    if (!llvm::is_contained({"sum", "mean", "max", "dense", "conv2d",
+                             "batch_norm", "layer_norm"},
+                            call.getCallee()))
       return fail(kw.name.loc,
                   "'" + call.getCallee() + "' takes no keyword argument '" +
                       kw.name.name + "'",
@@ -752,6 +779,30 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
     return evalGrad(call);
   if (name == "dense")
     return evalDense(call);
+  if (name == "conv2d")
+    return evalConv2D(call);
+  if (name == "batch_norm" || name == "layer_norm")
+    return evalNorm(call);
+  if (name == "max_pool")
+    return evalMaxPool(call);
+  if (name == "softmax_cross_entropy" || name == "accuracy" ||
+      name == "softmax")
+    return evalClassification(call);
+
+  if (name == "flatten") {
+    if (!arity(1, 1))
+      return std::nullopt;
+    OptVal x = evalTensor(*args[0], "the argument of flatten()");
+    if (!x)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(x->value);
+    if (shape.empty())
+      return fail(args[0]->getStartLoc(),
+                  "flatten() needs a batch dimension, got " + describe(*x),
+                  args[0]->getRange());
+    return Val::tensor(
+        reshape(x->value, {shape[0], numElements(x->value) / shape[0]}, l));
+  }
 
   if (name == "maximum" || name == "minimum") {
     if (!arity(2, 2))
@@ -799,7 +850,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
         broadcastTo(b->value, *shape, l)));
   }
 
-  if (name == "sum" || name == "mean") {
+  if (name == "sum" || name == "mean" || name == "max") {
     if (!arity(1, 1))
       return std::nullopt;
     OptVal x = evalTensor(*args[0], "the argument of '" + name.str() + "'");
@@ -836,7 +887,12 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
       else
         kept.push_back(d);
     }
+    llvm::sort(axes);
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
     Value s = x->value;
+    if (!axes.empty() && name == "max")
+      return Val::tensor(builder.create<meta::ReduceMaxOp>(
+          ml, f32(kept), x->value, builder.getDenseI64ArrayAttr(axes)));
     if (!axes.empty())
       s = builder.create<meta::ReduceSumOp>(ml, f32(kept), x->value,
                                             builder.getDenseI64ArrayAttr(axes));
@@ -1098,12 +1154,75 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalGrad(const CallExpr &call) {
   return result;
 }
 
+bool MLIRGenImpl::checkInModel(const CallExpr &call) {
+  if (currentParams || collecting)
+    return true;
+  diags.error(call.getLoc(),
+              "'" + call.getCallee() +
+                  "' declares parameters, so it can only be used in a model",
+              call.getCalleeIdentifier().getRange());
+  return false;
+}
+
+std::optional<Value> MLIRGenImpl::layerParam(const CallExpr &call,
+                                             const std::string &name,
+                                             ArrayRef<int64_t> shape,
+                                             const std::string &init) {
+  if (collecting) {
+    collected->push_back(
+        {name, SmallVector<int64_t>(shape), init, call.getLoc()});
+    return constant(shape, 0, call.getLoc());
+  }
+  OptVal v = field(*currentParams, name, call.getLoc());
+  if (!v)
+    return std::nullopt;
+  if (shapeOf(v->value) != shape) {
+    fail(call.getLoc(), "the layer's parameter '" + name + "' is " +
+                            shapeString(shapeOf(v->value)) +
+                            ", but its input "
+                            "needs " +
+                            shapeString(shape));
+    return std::nullopt;
+  }
+  return v->value;
+}
+
+LogicalResult MLIRGenImpl::layerInits(const CallExpr &call,
+                                      ArrayRef<StringRef> allowed,
+                                      std::string &wInit, std::string &bInit) {
+  for (const KeywordArg &kw : call.getKwargs()) {
+    if (!llvm::is_contained(allowed, kw.name.name)) {
+      std::string list;
+      for (auto [i, a] : llvm::enumerate(allowed))
+        list += (i == 0                    ? ""
+                 : i + 1 == allowed.size() ? " and "
+                                           : ", ") +
+                a.str();
+      diags.error(kw.name.loc,
+                  "'" + call.getCallee() + "' takes no keyword argument '" +
+                      kw.name.name + "' (it has " + list + ")",
+                  kw.name.getRange());
+      return failure();
+    }
+    if (kw.name.name != "init" && kw.name.name != "bias_init")
+      continue;
+    std::optional<std::string> init = initializer(*kw.value);
+    if (!init)
+      return failure();
+    if (kw.name.name == "init") {
+      wInit = *init;
+      if (!call.getKwarg("bias_init"))
+        bInit = "zeros";
+    } else {
+      bInit = *init;
+    }
+  }
+  return success();
+}
+
 MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
-  if (!currentParams && !collecting)
-    return fail(call.getLoc(),
-                "'dense' declares parameters, so it can only be used in a "
-                "model",
-                call.getCalleeIdentifier().getRange());
+  if (!checkInModel(call))
+    return std::nullopt;
   auto args = call.getArgs();
   if (args.size() != 2)
     return fail(call.getLoc(),
@@ -1128,54 +1247,322 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
                 "the number of units must be positive, and the layer's "
                 "tensors at most 2^28 elements",
                 args[1]->getRange());
-  std::string layer = "dense" + std::to_string(++denseCounter);
+  std::string layer = nextLayer("dense");
   SmallVector<int64_t> wShape{in[1], *units}, bShape{*units};
-  Value w, b;
-  // Initialisers: PyTorch's default unless `init` (the weight; the bias is
-  // then zero, as in most papers' code) or `bias_init` say otherwise.
+  // Initialisers: PyTorch's default unless `init` or `bias_init` say
+  // otherwise.
   double bound = 1.0 / std::sqrt(double(in[1]));
   std::string wInit = "uniform " + num(-bound) + " " + num(bound);
   std::string bInit = wInit;
-  for (const KeywordArg &kw : call.getKwargs()) {
-    if (kw.name.name != "init" && kw.name.name != "bias_init")
-      return fail(kw.name.loc,
-                  "'dense' takes no keyword argument '" + kw.name.name +
-                      "' (it has init and bias_init)",
-                  kw.name.getRange());
-    std::optional<std::string> init = initializer(*kw.value);
-    if (!init)
-      return std::nullopt;
-    if (kw.name.name == "init") {
-      wInit = *init;
-      if (!call.getKwarg("bias_init"))
-        bInit = "zeros";
-    } else {
-      bInit = *init;
-    }
-  }
-  if (collecting) {
-    collected->push_back({layer + ".w", wShape, wInit, call.getLoc()});
-    collected->push_back({layer + ".b", bShape, bInit, call.getLoc()});
-    w = constant(wShape, 0, call.getLoc());
-    b = constant(bShape, 0, call.getLoc());
-  } else {
-    OptVal wv = field(*currentParams, layer + ".w", call.getLoc());
-    OptVal bv =
-        wv ? field(*currentParams, layer + ".b", call.getLoc()) : std::nullopt;
-    if (!bv)
-      return std::nullopt;
-    w = wv->value;
-    b = bv->value;
-    if (shapeOf(w) != ArrayRef<int64_t>(wShape))
-      return fail(call.getLoc(), "input of " + describe(*x) +
-                                     " does not match the layer's weight " +
-                                     shapeString(shapeOf(w)));
-  }
+  if (failed(layerInits(call, {"init", "bias_init"}, wInit, bInit)))
+    return std::nullopt;
+  std::optional<Value> w = layerParam(call, layer + ".w", wShape, wInit);
+  std::optional<Value> b =
+      w ? layerParam(call, layer + ".b", bShape, bInit) : std::nullopt;
+  if (!b)
+    return std::nullopt;
   Location ml = loc(call.getLoc());
   Value y =
-      builder.create<meta::MatmulOp>(ml, f32({in[0], *units}), x->value, w);
+      builder.create<meta::MatmulOp>(ml, f32({in[0], *units}), x->value, *w);
   return Val::tensor(builder.create<meta::AddOp>(
-      ml, y, broadcastTo(b, {in[0], *units}, call.getLoc())));
+      ml, y, broadcastTo(*b, {in[0], *units}, call.getLoc())));
+}
+
+/// conv2d(x, filters, kernel, stride = 1, padding = 0): a convolution layer
+/// over NHWC images with a [kernel, kernel, C, filters] weight and a bias per
+/// filter.
+MLIRGenImpl::OptVal MLIRGenImpl::evalConv2D(const CallExpr &call) {
+  if (!checkInModel(call))
+    return std::nullopt;
+  auto args = call.getArgs();
+  if (args.size() != 3)
+    return fail(call.getLoc(),
+                "'conv2d' expects 3 arguments (input, filters, kernel size), "
+                "got " +
+                    std::to_string(args.size()),
+                call.getRange());
+  OptVal x = evalTensor(*args[0], "the input of conv2d()");
+  if (!x)
+    return std::nullopt;
+  ArrayRef<int64_t> in = shapeOf(x->value);
+  if (in.size() != 4)
+    return fail(args[0]->getStartLoc(),
+                "conv2d() needs a 4-D input [batch, height, width, channels], "
+                "got " +
+                    describe(*x),
+                args[0]->getRange());
+  std::optional<int64_t> filters = evalInt(*args[1], "the number of filters");
+  std::optional<int64_t> kernel =
+      filters ? evalInt(*args[2], "the kernel size") : std::nullopt;
+  if (!kernel)
+    return std::nullopt;
+  if (*filters <= 0 || !isReasonableShape({*kernel, *kernel, in[3], *filters}))
+    return fail(args[1]->getStartLoc(),
+                "the number of filters must be positive and the weight at "
+                "most 2^28 elements",
+                args[1]->getRange());
+  int64_t stride = 1, padding = 0;
+  for (const KeywordArg &kw : call.getKwargs()) {
+    if (kw.name.name != "stride" && kw.name.name != "padding")
+      continue;
+    std::optional<int64_t> v = evalInt(*kw.value, kw.name.name);
+    if (!v)
+      return std::nullopt;
+    (kw.name.name == "stride" ? stride : padding) = *v;
+    if (kw.name.name == "stride" && *v < 1)
+      return fail(kw.value->getStartLoc(), "the stride must be at least 1",
+                  kw.value->getRange());
+  }
+  if (*kernel < 1 || padding < 0 || padding >= *kernel)
+    return fail(args[2]->getStartLoc(),
+                llvm::formatv("the kernel size must be positive and larger "
+                              "than the padding (kernel {0}, padding {1})",
+                              *kernel, padding),
+                args[2]->getRange());
+  int64_t span[2] = {in[1] + 2 * padding - *kernel,
+                     in[2] + 2 * padding - *kernel};
+  if (span[0] < 0 || span[1] < 0)
+    return fail(call.getLoc(),
+                llvm::formatv("a {0}x{0} kernel does not fit a {1}x{2} image "
+                              "with padding {3}",
+                              *kernel, in[1], in[2], padding),
+                call.getRange());
+  std::string layer = nextLayer("conv");
+  SmallVector<int64_t> wShape{*kernel, *kernel, in[3], *filters},
+      bShape{*filters};
+  // PyTorch's default for convolutions: U(-b, b), b = 1/sqrt(fan_in).
+  double bound = 1.0 / std::sqrt(double(*kernel * *kernel * in[3]));
+  std::string wInit = "uniform " + num(-bound) + " " + num(bound);
+  std::string bInit = wInit;
+  if (failed(layerInits(call, {"stride", "padding", "init", "bias_init"}, wInit,
+                        bInit)))
+    return std::nullopt;
+  std::optional<Value> w = layerParam(call, layer + ".w", wShape, wInit);
+  std::optional<Value> b =
+      w ? layerParam(call, layer + ".b", bShape, bInit) : std::nullopt;
+  if (!b)
+    return std::nullopt;
+  SmallVector<int64_t> outShape{in[0], span[0] / stride + 1,
+                                span[1] / stride + 1, *filters};
+  Location ml = loc(call.getLoc());
+  Value y = builder.create<meta::Conv2DOp>(
+      ml, f32(outShape), x->value, *w,
+      builder.getDenseI64ArrayAttr({stride, stride}),
+      builder.getDenseI64ArrayAttr({padding, padding}));
+  return Val::tensor(builder.create<meta::AddOp>(
+      ml, y, broadcastTo(*b, outShape, call.getLoc())));
+}
+
+Value MLIRGenImpl::meanOver(Value x, ArrayRef<int64_t> axes, SMLoc l) {
+  ArrayRef<int64_t> shape = shapeOf(x);
+  SmallVector<int64_t> reduced, kept(shape);
+  int64_t count = 1;
+  for (int64_t a : axes) {
+    count *= shape[a];
+    kept[a] = 1;
+  }
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (!llvm::is_contained(axes, (int64_t)i))
+      reduced.push_back(d);
+  Location ml = loc(l);
+  Value sum = builder.create<meta::ReduceSumOp>(
+      ml, f32(reduced), x, builder.getDenseI64ArrayAttr(axes));
+  Value mean =
+      builder.create<meta::DivOp>(ml, sum, constant(reduced, float(count), l));
+  return broadcastTo(reshape(mean, kept, l), shape, l);
+}
+
+/// batch_norm(x) and layer_norm(x): (x - mean) / sqrt(var + eps) * scale +
+/// offset, with a learned scale (from 1) and offset (from 0) per channel
+/// (the last dimension). Batch norm takes its statistics over every axis
+/// but the channels, from the batch at hand (MAML's transductive setting:
+/// no running averages); layer norm over every axis but the batch.
+MLIRGenImpl::OptVal MLIRGenImpl::evalNorm(const CallExpr &call) {
+  if (!checkInModel(call))
+    return std::nullopt;
+  StringRef name = call.getCallee();
+  auto args = call.getArgs();
+  if (args.size() != 1)
+    return fail(call.getLoc(),
+                "'" + name + "' expects 1 argument (its input), got " +
+                    std::to_string(args.size()),
+                call.getRange());
+  OptVal x = evalTensor(*args[0], "the input of " + name.str() + "()");
+  if (!x)
+    return std::nullopt;
+  ArrayRef<int64_t> shape = shapeOf(x->value);
+  if (shape.size() < 2)
+    return fail(args[0]->getStartLoc(),
+                name +
+                    "() needs an input with a batch and a channel "
+                    "dimension, got " +
+                    describe(*x),
+                args[0]->getRange());
+  double eps = 1e-5;
+  for (const KeywordArg &kw : call.getKwargs()) {
+    if (kw.name.name != "eps")
+      return fail(kw.name.loc,
+                  "'" + name + "' takes no keyword argument '" + kw.name.name +
+                      "' (it has eps)",
+                  kw.name.getRange());
+    std::optional<double> v = evalConstant(*kw.value, "eps");
+    if (!v)
+      return std::nullopt;
+    if (!(*v > 0))
+      return fail(kw.value->getStartLoc(), "eps must be positive",
+                  kw.value->getRange());
+    eps = *v;
+  }
+  int64_t rank = shape.size();
+  SmallVector<int64_t> axes;
+  if (name == "batch_norm")
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+  else
+    axes = llvm::to_vector(llvm::seq<int64_t>(1, rank));
+  std::string layer = nextLayer(name);
+  SmallVector<int64_t> channels{shape.back()};
+  std::optional<Value> scale =
+      layerParam(call, layer + ".scale", channels, "const 1");
+  std::optional<Value> offset =
+      scale ? layerParam(call, layer + ".offset", channels, "zeros")
+            : std::nullopt;
+  if (!offset)
+    return std::nullopt;
+  SMLoc l = call.getLoc();
+  Location ml = loc(l);
+  Value centred =
+      builder.create<meta::SubOp>(ml, x->value, meanOver(x->value, axes, l));
+  Value var = meanOver(builder.create<meta::SquareOp>(ml, centred), axes, l);
+  Value std = builder.create<meta::SqrtOp>(
+      ml, builder.create<meta::AddOp>(ml, var, constant(shape, eps, l)));
+  Value normed = builder.create<meta::DivOp>(ml, centred, std);
+  Value scaled =
+      builder.create<meta::MulOp>(ml, normed, broadcastTo(*scale, shape, l));
+  return Val::tensor(
+      builder.create<meta::AddOp>(ml, scaled, broadcastTo(*offset, shape, l)));
+}
+
+/// max_pool(x, window): the maximum of each window x window block of NHWC
+/// images (stride = window; rows and columns beyond the last whole block are
+/// dropped).
+MLIRGenImpl::OptVal MLIRGenImpl::evalMaxPool(const CallExpr &call) {
+  auto args = call.getArgs();
+  if (args.size() != 2)
+    return fail(call.getLoc(),
+                "'max_pool' expects 2 arguments (input, window size), got " +
+                    std::to_string(args.size()),
+                call.getRange());
+  OptVal x = evalTensor(*args[0], "the input of max_pool()");
+  if (!x)
+    return std::nullopt;
+  ArrayRef<int64_t> in = shapeOf(x->value);
+  if (in.size() != 4)
+    return fail(args[0]->getStartLoc(),
+                "max_pool() needs a 4-D input [batch, height, width, "
+                "channels], got " +
+                    describe(*x),
+                args[0]->getRange());
+  std::optional<int64_t> k = evalInt(*args[1], "the window size");
+  if (!k)
+    return std::nullopt;
+  if (*k < 1 || *k > in[1] || *k > in[2])
+    return fail(args[1]->getStartLoc(),
+                llvm::formatv("the window size must be in [1, {0}] for a "
+                              "{1}x{2} image",
+                              std::min(in[1], in[2]), in[1], in[2]),
+                args[1]->getRange());
+  return Val::tensor(builder.create<meta::MaxPoolGatherOp>(
+      loc(call.getLoc()), f32({in[0], in[1] / *k, in[2] / *k, in[3]}), x->value,
+      x->value, builder.getDenseI64ArrayAttr({*k, *k})));
+}
+
+/// softmax_cross_entropy(logits, labels), accuracy(logits, labels) and
+/// softmax(logits), over the last axis of [n, classes] tensors.
+MLIRGenImpl::OptVal MLIRGenImpl::evalClassification(const CallExpr &call) {
+  StringRef name = call.getCallee();
+  auto args = call.getArgs();
+  size_t arity = name == "softmax" ? 1 : 2;
+  if (args.size() != arity)
+    return fail(call.getLoc(),
+                llvm::formatv("'{0}' expects {1}, got {2}", name,
+                              arity == 1 ? "1 argument (logits)"
+                                         : "2 arguments (logits, labels)",
+                              args.size()),
+                call.getRange());
+  OptVal logits = evalTensor(*args[0], "the logits");
+  if (!logits)
+    return std::nullopt;
+  ArrayRef<int64_t> shape = shapeOf(logits->value);
+  if (shape.size() != 2)
+    return fail(args[0]->getStartLoc(),
+                name + "() needs logits [examples, classes], got " +
+                    describe(*logits),
+                args[0]->getRange());
+  OptVal labels;
+  if (arity == 2) {
+    labels = evalTensor(*args[1], "the labels");
+    if (!labels)
+      return std::nullopt;
+    if (shapeOf(labels->value) != shape) {
+      diags.error(args[1]->getStartLoc(),
+                  name + "() needs one-hot labels of the logits' shape (" +
+                      shapeString(shape) + "), got " + describe(*labels),
+                  args[1]->getRange());
+      diags.note(args[0]->getStartLoc(),
+                 "logits have shape " + describe(*logits), args[0]->getRange());
+      return std::nullopt;
+    }
+  }
+  SMLoc l = call.getLoc();
+  Location ml = loc(l);
+  Value x = logits->value;
+  SmallVector<int64_t> rows{shape[0]}, column{shape[0], 1};
+  auto perRow = [&](Value v) {
+    return broadcastTo(reshape(v, column, l), shape, l);
+  };
+  auto rowMax = [&](Value v) {
+    return builder
+        .create<meta::ReduceMaxOp>(ml, f32(rows), v,
+                                   builder.getDenseI64ArrayAttr({1}))
+        .getResult();
+  };
+  auto rowSum = [&](Value v) {
+    return builder
+        .create<meta::ReduceSumOp>(ml, f32(rows), v,
+                                   builder.getDenseI64ArrayAttr({1}))
+        .getResult();
+  };
+  auto meanOfRows = [&](Value v) {
+    return builder
+        .create<meta::DivOp>(ml, reduceAll(v, l),
+                             constant({}, float(shape[0]), l))
+        .getResult();
+  };
+  if (name == "accuracy") {
+    // A row is right when the label's logit is the row's maximum; the
+    // comparison has no derivative.
+    Value hit = builder.create<meta::CmpOp>(
+        ml, RankedTensorType::get(shape, builder.getI1Type()),
+        builder.getStringAttr("eq"), x, perRow(rowMax(x)));
+    Value picked = builder.create<meta::SelectOp>(
+        ml, f32(shape), hit, labels->value, constant(shape, 0, l));
+    return Val::tensor(meanOfRows(rowSum(picked)));
+  }
+  // Shifting by the row maximum keeps exp finite. The shift cancels in
+  // log-sum-exp and in softmax, so holding it constant (stop_grad) leaves
+  // every derivative exact while keeping reduce_max out of the backward pass.
+  Value shift = builder.create<meta::StopGradientOp>(ml, rowMax(x));
+  Value z = builder.create<meta::SubOp>(ml, x, perRow(shift));
+  Value e = builder.create<meta::ExpOp>(ml, z);
+  Value total = rowSum(e);
+  if (name == "softmax")
+    return Val::tensor(builder.create<meta::DivOp>(ml, e, perRow(total)));
+  // mean over rows of log(sum(exp(z))) - <labels, z>
+  Value lse = builder.create<meta::LogOp>(ml, total);
+  Value picked =
+      rowSum(builder.create<meta::MulOp>(ml, labels->value, z).getResult());
+  return Val::tensor(
+      meanOfRows(builder.create<meta::SubOp>(ml, lse, picked).getResult()));
 }
 
 MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
@@ -1252,7 +1639,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
 
   // Inline the body in a fresh scope.
   const Val *savedParams = currentParams;
-  unsigned savedDense = denseCounter;
+  std::map<std::string, unsigned> savedCounters = std::move(layerCounters);
   Scope savedScope = std::move(scope);
   scope = Scope();
   scope.push();
@@ -1261,13 +1648,13 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
   for (auto &[name, size] : symbols)
     scope.set(name, Val::integerVal(size));
   currentParams = &*params;
-  denseCounter = 0;
+  layerCounters.clear();
   ++modelDepth;
   OptVal result;
   LogicalResult ok = genBlock(m.getBody(), /*allowReturnValue=*/true, &result);
   --modelDepth;
   currentParams = savedParams;
-  denseCounter = savedDense;
+  layerCounters = std::move(savedCounters);
   scope = std::move(savedScope);
   if (failed(ok))
     return std::nullopt;
@@ -1588,7 +1975,7 @@ LogicalResult MLIRGenImpl::collectModelParams(const ModelDecl &m) {
   OptVal result;
   Val empty = Val::record({});
   currentParams = nullptr;
-  denseCounter = 0;
+  layerCounters.clear();
   if (ok)
     ok = succeeded(genBlock(m.getBody(), true, &result));
   scope.pop();

@@ -8,6 +8,10 @@
 //   meta.reshape          -> tensor.collapse_shape + tensor.expand_shape
 //   meta.slice / pad      -> tensor.extract_slice / insert_slice into zeros
 //   meta.random_*         -> linalg.generic hashing (key, stream, index)
+//   meta.reduce_max       -> linalg.generic from -inf
+//   meta.conv2d*          -> one seven-loop linalg.generic each over a padded
+//                            (or, for the input gradient, stride-spread) image
+//   meta.max_pool_*       -> a window argmax linalg.generic (+ a gather back)
 //
 // Everything except matmul is a linalg.generic so that
 // linalg-fuse-elementwise-ops can merge chains of them into one loop nest.
@@ -23,6 +27,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
 
 namespace metac {
 #define GEN_PASS_DEF_METALOWERTOLINALG
@@ -314,6 +320,215 @@ Value buildMatmul(OpBuilder &b, Location loc, meta::MatmulOp m) {
       AffineMap::get(3, 0, {d0, d1}, ctx), zeros(b, loc, type)));
 }
 
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// `x` [N, H, W, C] inside zeros [N, H + 2 ph, W + 2 pw, C].
+Value padImage(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pad) {
+  if (pad[0] == 0 && pad[1] == 0)
+    return x;
+  ArrayRef<int64_t> s = tensorType(x).getShape();
+  auto type = RankedTensorType::get(
+      {s[0], s[1] + 2 * pad[0], s[2] + 2 * pad[1], s[3]}, b.getF32Type());
+  return b.create<tensor::InsertSliceOp>(
+      loc, x, zeros(b, loc, type), ValueRange{}, ValueRange{}, ValueRange{},
+      ArrayRef<int64_t>{0, pad[0], pad[1], 0}, s,
+      ArrayRef<int64_t>{1, 1, 1, 1});
+}
+
+/// A seven-loop contraction: `out` (zero-initialised, `outMap`) accumulates
+/// lhs * rhs. The last loop is a parallel channel loop in every caller, so
+/// the innermost statement is a contiguous row update that vectorises like
+/// the wide matrix product.
+Value buildConvContraction(OpBuilder &b, Location loc, RankedTensorType type,
+                           Value lhs, AffineMap lhsMap, Value rhs,
+                           AffineMap rhsMap, AffineMap outMap) {
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  auto flags = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+  return markContraction(buildGeneric(
+      b, loc, type, ValueRange{lhs, rhs}, {lhsMap, rhsMap},
+      [flags](OpBuilder &nb, Location nl, ValueRange a) {
+        Value p = nb.create<arith::MulFOp>(nl, a[0], a[1], flags);
+        return nb.create<arith::AddFOp>(nl, a[2], p, flags).getResult();
+      },
+      {par, par, par, red, red, red, par}, outMap, zeros(b, loc, type)));
+}
+
+/// conv2d: loops (n, oh, ow, kh, kw, c, f) over the padded image.
+Value buildConv2D(OpBuilder &b, Location loc, meta::Conv2DOp op) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  ArrayRef<int64_t> s = op.getStrides();
+  Value xp = padImage(b, loc, op.getInput(), op.getPadding());
+  return buildConvContraction(
+      b, loc, op.getType(), xp,
+      AffineMap::get(7, 0, {d(0), d(1) * s[0] + d(3), d(2) * s[1] + d(4), d(5)},
+                     ctx),
+      op.getFilter(), AffineMap::get(7, 0, {d(3), d(4), d(5), d(6)}, ctx),
+      AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
+}
+
+/// conv2d_filter_grad: loops (kh, kw, c, n, oh, ow, f).
+Value buildConv2DFilterGrad(OpBuilder &b, Location loc,
+                            meta::Conv2DFilterGradOp op) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  ArrayRef<int64_t> s = op.getStrides();
+  Value xp = padImage(b, loc, op.getInput(), op.getPadding());
+  return buildConvContraction(
+      b, loc, op.getType(), xp,
+      AffineMap::get(7, 0, {d(3), d(4) * s[0] + d(0), d(5) * s[1] + d(1), d(2)},
+                     ctx),
+      op.getCotangent(), AffineMap::get(7, 0, {d(3), d(4), d(5), d(6)}, ctx),
+      AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
+}
+
+/// conv2d_input_grad as a stride-1 convolution: the cotangent is spread out
+/// by the stride into zeros [N, H + KH - 1, W + KW - 1, F] at offset
+/// (KH - 1 - ph, KW - 1 - pw), then correlated with the filter flipped in
+/// space and with its channels swapped ([KH, KW, F, C]). Loops
+/// (n, i, j, kh, kw, f, c). (With stride s, all but 1/s² of the spread
+/// cotangent is zero: a direct scatter would do less arithmetic.)
+Value buildConv2DInputGrad(OpBuilder &b, Location loc,
+                           meta::Conv2DInputGradOp op) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  ArrayRef<int64_t> s = op.getStrides(), p = op.getPadding();
+  ArrayRef<int64_t> x = op.getImageShape(), w = op.getFilterShape(),
+                    g = op.getOutputShape();
+  auto spreadType = RankedTensorType::get(
+      {x[0], x[1] + w[0] - 1, x[2] + w[1] - 1, w[3]}, b.getF32Type());
+  Value spread = b.create<tensor::InsertSliceOp>(
+      loc, op.getCotangent(), zeros(b, loc, spreadType), ValueRange{},
+      ValueRange{}, ValueRange{},
+      ArrayRef<int64_t>{0, w[0] - 1 - p[0], w[1] - 1 - p[1], 0}, g,
+      ArrayRef<int64_t>{1, s[0], s[1], 1});
+  auto flippedType =
+      RankedTensorType::get({w[0], w[1], w[3], w[2]}, b.getF32Type());
+  Value flipped = buildGeneric(
+      b, loc, flippedType, op.getFilter(),
+      AffineMap::get(4, 0, {w[0] - 1 - d(0), w[1] - 1 - d(1), d(3), d(2)}, ctx),
+      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  return buildConvContraction(
+      b, loc, op.getType(), spread,
+      AffineMap::get(7, 0, {d(0), d(1) + d(3), d(2) + d(4), d(5)}, ctx),
+      flipped, AffineMap::get(7, 0, {d(3), d(4), d(5), d(6)}, ctx),
+      AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
+}
+
+/// Per pooling window of `input`, the running maximum and, beside it, what
+/// `pick` (given the input element, the `values` element and the window
+/// offset a*kw + b) says to keep: loops (n, i, j, a, b, c). An empty
+/// [kh, kw] tensor gives linalg the window loops' sizes, as linalg's own
+/// pooling ops do. Ties keep the first maximum in row-major window order.
+Value buildWindowArgmax(OpBuilder &b, Location loc, Value input, Value values,
+                        ArrayRef<int64_t> window, RankedTensorType pooledType,
+                        bool wantIndex) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  AffineMap image = AffineMap::get(
+      6, 0, {d(0), d(1) * window[0] + d(3), d(2) * window[1] + d(4), d(5)},
+      ctx);
+  AffineMap shape = AffineMap::get(6, 0, {d(3), d(4)}, ctx);
+  AffineMap pooled = AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx);
+  Value windowShape = b.create<tensor::EmptyOp>(loc, window, b.getF32Type());
+  Value empty =
+      b.create<tensor::EmptyOp>(loc, pooledType.getShape(), b.getF32Type());
+  Value lowest =
+      b.create<linalg::FillOp>(
+           loc, f32Const(b, loc, -std::numeric_limits<float>::infinity()),
+           empty)
+          .getResult(0);
+  SmallVector<Value> inputs{input, windowShape};
+  SmallVector<AffineMap> maps{image, shape};
+  if (!wantIndex) {
+    inputs.insert(inputs.begin() + 1, values);
+    maps.insert(maps.begin() + 1, image);
+  }
+  maps.push_back(pooled);
+  maps.push_back(pooled);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{pooledType, pooledType}, inputs,
+      ValueRange{lowest, zeros(b, loc, pooledType)}, maps,
+      SmallVector<utils::IteratorType>{par, par, par, red, red, par},
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value x = a[0], best = a[a.size() - 2], kept = a.back();
+        Value candidate;
+        if (wantIndex) {
+          Value offset = nb.create<arith::AddIOp>(
+              nl,
+              nb.create<arith::MulIOp>(
+                  nl, nb.create<linalg::IndexOp>(nl, 3),
+                  nb.create<arith::ConstantIndexOp>(nl, window[1])),
+              nb.create<linalg::IndexOp>(nl, 4));
+          candidate = nb.create<arith::UIToFPOp>(
+              nl, nb.getF32Type(),
+              nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), offset));
+        } else {
+          candidate = a[1];
+        }
+        Value better =
+            nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OGT, x, best);
+        nb.create<linalg::YieldOp>(
+            nl, ValueRange{
+                    nb.create<arith::SelectOp>(nl, better, x, best),
+                    nb.create<arith::SelectOp>(nl, better, candidate, kept)});
+      });
+  return generic.getResult(1);
+}
+
+/// max_pool_scatter: the argmax offset of every window, then, for every
+/// image element covered by a window, the window's cotangent if the element
+/// is its argmax, else zero. Rows and columns beyond the last whole window
+/// stay zero.
+Value buildMaxPoolScatter(OpBuilder &b, Location loc,
+                          meta::MaxPoolScatterOp op) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  ArrayRef<int64_t> k = op.getWindow();
+  RankedTensorType pooledType = tensorType(op.getCotangent());
+  Value argmax = buildWindowArgmax(b, loc, op.getInput(), Value(), k,
+                                   pooledType, /*wantIndex=*/true);
+  ArrayRef<int64_t> ps = pooledType.getShape();
+  auto coveredType = RankedTensorType::get(
+      {ps[0], ps[1] * k[0], ps[2] * k[1], ps[3]}, b.getF32Type());
+  AffineMap window = AffineMap::get(
+      4, 0, {d(0), d(1).floorDiv(k[0]), d(2).floorDiv(k[1]), d(3)}, ctx);
+  Value covered = buildGeneric(
+      b, loc, coveredType, ValueRange{op.getCotangent(), argmax},
+      {window, window}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        auto idx = [&](unsigned dim) {
+          return nb.create<linalg::IndexOp>(nl, dim).getResult();
+        };
+        auto cst = [&](int64_t v) {
+          return nb.create<arith::ConstantIndexOp>(nl, v).getResult();
+        };
+        Value offset = nb.create<arith::AddIOp>(
+            nl,
+            nb.create<arith::MulIOp>(
+                nl, nb.create<arith::RemUIOp>(nl, idx(1), cst(k[0])),
+                cst(k[1])),
+            nb.create<arith::RemUIOp>(nl, idx(2), cst(k[1])));
+        Value offsetF = nb.create<arith::UIToFPOp>(
+            nl, nb.getF32Type(),
+            nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), offset));
+        Value hit = nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OEQ,
+                                             a[1], offsetF);
+        return nb.create<arith::SelectOp>(nl, hit, a[0], f32Const(nb, nl, 0.0))
+            .getResult();
+      });
+  if (coveredType == op.getType())
+    return covered;
+  return b.create<tensor::InsertSliceOp>(
+      loc, covered, zeros(b, loc, op.getType()), ValueRange{}, ValueRange{},
+      ValueRange{}, ArrayRef<int64_t>{0, 0, 0, 0}, coveredType.getShape(),
+      ArrayRef<int64_t>{1, 1, 1, 1});
+}
+
 /// Lowers one meta op; returns the replacement value.
 Value lower(Operation *op, OpBuilder &b) {
   Location loc = op->getLoc();
@@ -389,6 +604,47 @@ Value lower(Operation *op, OpBuilder &b) {
             },
             its, AffineMap::get(rank, 0, kept, ctx),
             zeros(b, loc, r.getType()));
+      })
+      .Case([&](meta::ReduceMaxOp r) {
+        int64_t rank = tensorType(r.getInput()).getRank();
+        SmallVector<utils::IteratorType> its;
+        SmallVector<AffineExpr> kept;
+        for (int64_t i = 0; i < rank; ++i) {
+          bool reduced = llvm::is_contained(r.getAxes(), i);
+          its.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+          if (!reduced)
+            kept.push_back(getAffineDimExpr(i, ctx));
+        }
+        Value empty = b.create<tensor::EmptyOp>(loc, r.getType().getShape(),
+                                                b.getF32Type());
+        Value lowest =
+            b.create<linalg::FillOp>(
+                 loc, f32Const(b, loc, -std::numeric_limits<float>::infinity()),
+                 empty)
+                .getResult(0);
+        return buildGeneric(
+            b, loc, r.getType(), r.getInput(),
+            AffineMap::getMultiDimIdentityMap(rank, ctx),
+            [](OpBuilder &nb, Location nl, ValueRange a) {
+              return nb.create<arith::MaximumFOp>(nl, a[0], a[1]).getResult();
+            },
+            its, AffineMap::get(rank, 0, kept, ctx), lowest);
+      })
+      .Case([&](meta::Conv2DOp c) { return buildConv2D(b, loc, c); })
+      .Case([&](meta::Conv2DInputGradOp c) {
+        return buildConv2DInputGrad(b, loc, c);
+      })
+      .Case([&](meta::Conv2DFilterGradOp c) {
+        return buildConv2DFilterGrad(b, loc, c);
+      })
+      .Case([&](meta::MaxPoolGatherOp p) {
+        return buildWindowArgmax(b, loc, p.getInput(), p.getValues(),
+                                 p.getWindow(), p.getType(),
+                                 /*wantIndex=*/false);
+      })
+      .Case([&](meta::MaxPoolScatterOp p) {
+        return buildMaxPoolScatter(b, loc, p);
       })
       .Case([&](meta::SliceOp s) {
         int64_t rank = s.getType().getRank();

@@ -229,6 +229,118 @@ def Meta_PadOp : Meta_DiffOp<"pad"> {
   let hasFolder = 1;
 }
 
+def Meta_ReduceMaxOp : Meta_DiffOp<"reduce_max"> {
+  let summary = "Maximum over the listed axes, which are removed from the shape";
+  let description = [{
+    The cotangent goes to every element equal to the maximum (ties share it,
+    which is a subgradient; with continuous inputs ties have probability 0).
+  }];
+  let arguments = (ins Meta_F32Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Meta_F32Tensor:$result);
+  let assemblyFormat =
+      "$input `,` $axes attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NHWC images, HWCF filters)
+//===----------------------------------------------------------------------===//
+
+// The three convolution ops are one trilinear form T(X, W, G) = <G, conv(X, W)>
+// read three ways: conv2d is dT/dG, conv2d_input_grad is dT/dX and
+// conv2d_filter_grad is dT/dW. The derivative of each is therefore made of
+// the other two, which is what keeps the rule set closed.
+class Meta_ConvOp<string mnemonic, string lhsName, string rhsName>
+    : Meta_DiffOp<mnemonic> {
+  let results = (outs Meta_F32Tensor:$result);
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let assemblyFormat = "$" # lhsName # " `,` $" # rhsName #
+      " `strides` $strides `padding` $padding attr-dict `:` type($" # lhsName #
+      ") `,` type($" # rhsName # ") `->` type($result)";
+  let extraClassDeclaration = [{
+    /// The convolution's three shapes: image [N, H, W, C], filter
+    /// [KH, KW, C, F] and output [N, OH, OW, F], whichever two are operands.
+    ::llvm::ArrayRef<int64_t> getImageShape();
+    ::llvm::ArrayRef<int64_t> getFilterShape();
+    ::llvm::ArrayRef<int64_t> getOutputShape();
+  }];
+}
+
+def Meta_Conv2DOp : Meta_ConvOp<"conv2d", "input", "filter"> {
+  let summary = "2-D cross-correlation [N,H,W,C] * [KH,KW,C,F] -> [N,OH,OW,F]";
+  let description = [{
+    result[n, i, j, f] = sum over (a, b, c) of
+    input[n, i*sh + a - ph, j*sw + b - pw, c] * filter[a, b, c, f], reading
+    zeros outside the image; OH = (H + 2 ph - KH) / sh + 1 (rounded down).
+    `strides` = [sh, sw], `padding` = [ph, pw] (each smaller than the kernel).
+  }];
+  let arguments = (ins Meta_F32Tensor:$input, Meta_F32Tensor:$filter,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+}
+
+def Meta_Conv2DInputGradOp
+    : Meta_ConvOp<"conv2d_input_grad", "cotangent", "filter"> {
+  let summary = "The adjoint of conv2d in its input: [N,OH,OW,F] -> [N,H,W,C]";
+  let description = [{
+    The unique linear map with <input_grad(G, W), X> = <G, conv2d(X, W)> for
+    every X of the result's shape (H and W come from the result type, since
+    strides round the output size down).
+  }];
+  let arguments = (ins Meta_F32Tensor:$cotangent, Meta_F32Tensor:$filter,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+}
+
+def Meta_Conv2DFilterGradOp
+    : Meta_ConvOp<"conv2d_filter_grad", "input", "cotangent"> {
+  let summary = "The adjoint of conv2d in its filter: -> [KH,KW,C,F]";
+  let description = [{
+    The unique linear map with <filter_grad(X, G), W> = <G, conv2d(X, W)> for
+    every W of the result's shape.
+  }];
+  let arguments = (ins Meta_F32Tensor:$input, Meta_F32Tensor:$cotangent,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+}
+
+// Max pooling over non-overlapping k x k windows is two ops that route values
+// by where `input` is largest in each window: max_pool(x) is
+// max_pool_gather(x, x); the derivative of a gather is a scatter and back, and
+// the routing itself (the argmax) has derivative zero.
+def Meta_MaxPoolGatherOp : Meta_DiffOp<"max_pool_gather",
+    [AllTypesMatch<["input", "values"]>]> {
+  let summary = "Per window, the element of `values` where `input` is largest";
+  let description = [{
+    Windows are [window[0], window[1]] blocks of the H and W dimensions of NHWC
+    tensors, side by side (stride = window); OH = H / window[0] rounded down.
+    The first maximum in row-major window order wins.
+  }];
+  let arguments = (ins Meta_F32Tensor:$input, Meta_F32Tensor:$values,
+                   DenseI64ArrayAttr:$window);
+  let results = (outs Meta_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $values `window` $window attr-dict `:` "
+                       "type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Meta_MaxPoolScatterOp : Meta_DiffOp<"max_pool_scatter",
+    [AllTypesMatch<["input", "result"]>]> {
+  let summary = "Each window's value put where `input` is largest; zeros "
+                "elsewhere";
+  let description = [{
+    The adjoint of `meta.max_pool_gather` in its values: the result has the
+    input's shape, `cotangent` the pooled shape.
+  }];
+  let arguments = (ins Meta_F32Tensor:$input, Meta_F32Tensor:$cotangent,
+                   DenseI64ArrayAttr:$window);
+  let results = (outs Meta_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $cotangent `window` $window attr-dict `:` "
+                       "type($cotangent) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Randomness
 //===----------------------------------------------------------------------===//
