@@ -18,7 +18,7 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
-tools = ["meta-opt", "meta-fdcheck", "metac"]
+tools = ["meta-opt", "meta-fdcheck", "metac", "metac-data"]
 llvm_config.add_tool_substitutions(tools, [config.metac_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # `%metac` (used by the frontend tests) must be expanded before the plain
