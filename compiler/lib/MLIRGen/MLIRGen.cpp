@@ -1296,6 +1296,9 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalConv2D(const CallExpr &call) {
       filters ? evalInt(*args[2], "the kernel size") : std::nullopt;
   if (!kernel)
     return std::nullopt;
+  if (*kernel < 1)
+    return fail(args[2]->getStartLoc(), "the kernel size must be positive",
+                args[2]->getRange());
   if (*filters <= 0 || !isReasonableShape({*kernel, *kernel, in[3], *filters}))
     return fail(args[1]->getStartLoc(),
                 "the number of filters must be positive and the weight at "
@@ -1344,6 +1347,11 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalConv2D(const CallExpr &call) {
     return std::nullopt;
   SmallVector<int64_t> outShape{in[0], span[0] / stride + 1,
                                 span[1] / stride + 1, *filters};
+  if (!isReasonableShape(outShape))
+    return fail(call.getLoc(),
+                "the convolution's output " + shapeString(outShape) +
+                    " would exceed 2^28 elements",
+                call.getRange());
   Location ml = loc(call.getLoc());
   Value y = builder.create<meta::Conv2DOp>(
       ml, f32(outShape), x->value, *w,
