@@ -418,9 +418,9 @@ Value buildConv2DInputGrad(OpBuilder &b, Location loc,
       AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
 }
 
-/// Per pooling window of `input`, the running maximum and, beside it, what
-/// `pick` (given the input element, the `values` element and the window
-/// offset a*kw + b) says to keep: loops (n, i, j, a, b, c). An empty
+/// Per pooling window of `input`, the running maximum and, beside it, the
+/// element of `values` at the maximum or, with `wantIndex`, the maximum's
+/// window offset a*kw + b as a float: loops (n, i, j, a, b, c). An empty
 /// [kh, kw] tensor gives linalg the window loops' sizes, as linalg's own
 /// pooling ops do. Ties keep the first maximum in row-major window order.
 Value buildWindowArgmax(OpBuilder &b, Location loc, Value input, Value values,
