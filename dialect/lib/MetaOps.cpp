@@ -134,22 +134,30 @@ LogicalResult BroadcastOp::verify() {
 // ReduceSumOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReduceSumOp::verify() {
-  auto in = shapeOf(getInput()), out = shapeOf(getResult());
-  ArrayRef<int64_t> axes = getAxes();
+/// `out` is `in` without the dimensions listed (strictly increasing) in
+/// `axes`: the shape relation of every reduction.
+static LogicalResult verifyReduction(Operation *op, ArrayRef<int64_t> in,
+                                     ArrayRef<int64_t> out,
+                                     ArrayRef<int64_t> axes) {
   SmallVector<int64_t> expected;
   for (int64_t a : axes)
     if (a < 0 || a >= (int64_t)in.size())
-      return emitOpError("axis ") << a << " out of range";
+      return op->emitOpError("axis ") << a << " out of range";
   for (int64_t a = 1; a < (int64_t)axes.size(); ++a)
     if (axes[a] <= axes[a - 1])
-      return emitOpError("axes must be strictly increasing");
+      return op->emitOpError("axes must be strictly increasing");
   for (auto [i, d] : llvm::enumerate(in))
     if (!llvm::is_contained(axes, (int64_t)i))
       expected.push_back(d);
   if (ArrayRef<int64_t>(expected) != out)
-    return emitOpError("result shape does not match the reduced input shape");
+    return op->emitOpError(
+        "result shape does not match the reduced input shape");
   return success();
+}
+
+LogicalResult ReduceSumOp::verify() {
+  return verifyReduction(*this, shapeOf(getInput()), shapeOf(getResult()),
+                         getAxes());
 }
 
 //===----------------------------------------------------------------------===//
@@ -157,23 +165,11 @@ LogicalResult ReduceSumOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ReduceMaxOp::verify() {
-  auto in = shapeOf(getInput()), out = shapeOf(getResult());
-  ArrayRef<int64_t> axes = getAxes();
-  if (axes.empty())
+  // The maximum of no elements has no value.
+  if (getAxes().empty())
     return emitOpError("needs at least one axis");
-  SmallVector<int64_t> expected;
-  for (int64_t a : axes)
-    if (a < 0 || a >= (int64_t)in.size())
-      return emitOpError("axis ") << a << " out of range";
-  for (int64_t a = 1; a < (int64_t)axes.size(); ++a)
-    if (axes[a] <= axes[a - 1])
-      return emitOpError("axes must be strictly increasing");
-  for (auto [i, d] : llvm::enumerate(in))
-    if (!llvm::is_contained(axes, (int64_t)i))
-      expected.push_back(d);
-  if (ArrayRef<int64_t>(expected) != out)
-    return emitOpError("result shape does not match the reduced input shape");
-  return success();
+  return verifyReduction(*this, shapeOf(getInput()), shapeOf(getResult()),
+                         getAxes());
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,6 +9,7 @@
 
 #include "metac/runtime/Checkpoint.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 
 #include <fmt/format.h>
 
@@ -25,26 +26,6 @@ static const char Magic[8] = {'M', 'E', 'T', 'A', 'C', 'K', 'P', 'T'};
 static constexpr size_t HeaderSize = 8 + 4 + 4 + 6 * 8;
 
 namespace {
-
-class Writer {
-public:
-  void u32(uint32_t V) {
-    for (int I = 0; I < 4; ++I)
-      Bytes.push_back(static_cast<unsigned char>(V >> (8 * I)));
-  }
-  void u64(uint64_t V) {
-    for (int I = 0; I < 8; ++I)
-      Bytes.push_back(static_cast<unsigned char>(V >> (8 * I)));
-  }
-  void floats(const std::vector<float> &V) {
-    for (float F : V) {
-      uint32_t Bits;
-      std::memcpy(&Bits, &F, 4);
-      u32(Bits);
-    }
-  }
-  std::vector<unsigned char> Bytes;
-};
 
 class Reader {
 public:
@@ -79,7 +60,7 @@ private:
 
 std::vector<unsigned char>
 metac::runtime::encodeCheckpoint(const Checkpoint &C) {
-  Writer W;
+  ByteWriter W;
   W.Bytes.assign(Magic, Magic + 8);
   W.u32(Checkpoint::Version);
   W.u32(C.OptimizerKind);
@@ -142,43 +123,7 @@ metac::runtime::decodeCheckpoint(const std::vector<unsigned char> &Bytes,
 
 void metac::runtime::writeCheckpoint(const std::string &Path,
                                      const Checkpoint &C) {
-  std::vector<unsigned char> Bytes = encodeCheckpoint(C);
-  std::string Tmp = Path + ".tmp";
-  auto Fail = [&](const std::string &What) {
-    int Saved = errno;
-    throw Error(fmt::format("error: cannot write checkpoint '{}': {}: {}", Path,
-                            What, std::strerror(Saved)));
-  };
-  std::FILE *F = std::fopen(Tmp.c_str(), "wb");
-  if (!F)
-    Fail(fmt::format("cannot create '{}'", Tmp));
-  bool Ok = std::fwrite(Bytes.data(), 1, Bytes.size(), F) == Bytes.size();
-  Ok = Ok && std::fflush(F) == 0;
-  Ok = Ok && ::fsync(fileno(F)) == 0;
-  if (std::fclose(F) != 0)
-    Ok = false;
-  if (!Ok) {
-    int Saved = errno;
-    std::remove(Tmp.c_str());
-    errno = Saved;
-    Fail(fmt::format("writing '{}' failed", Tmp));
-  }
-  if (std::rename(Tmp.c_str(), Path.c_str()) != 0) {
-    int Saved = errno;
-    std::remove(Tmp.c_str());
-    errno = Saved;
-    Fail(fmt::format("renaming '{}' failed", Tmp));
-  }
-  // Make the rename itself durable. Failure here is not worth an error: the
-  // file is complete either way.
-  std::string Dir = ".";
-  if (size_t Slash = Path.find_last_of('/'); Slash != std::string::npos)
-    Dir = Slash == 0 ? "/" : Path.substr(0, Slash);
-  int Fd = ::open(Dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (Fd >= 0) {
-    (void)::fsync(Fd);
-    ::close(Fd);
-  }
+  writeFileAtomically(Path, encodeCheckpoint(C), "checkpoint");
 }
 
 Checkpoint metac::runtime::readCheckpoint(const std::string &Path) {

@@ -11,6 +11,7 @@
 
 #include "metac/runtime/Glyphs.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 #include "metac/runtime/Rng.h"
 
 #include <ft2build.h>

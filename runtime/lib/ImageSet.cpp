@@ -9,6 +9,7 @@
 
 #include "metac/runtime/ImageSet.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -88,15 +89,6 @@ void metac::runtime::areaResize(const float *Src, int W, int H, float *Dst,
     }
 }
 
-uint64_t metac::runtime::fnv1a(const void *Data, size_t Size, uint64_t Hash) {
-  const auto *P = static_cast<const unsigned char *>(Data);
-  for (size_t I = 0; I < Size; ++I) {
-    Hash ^= P[I];
-    Hash *= 0x100000001b3ULL;
-  }
-  return Hash;
-}
-
 std::string metac::runtime::defaultCacheDir() {
   if (const char *D = std::getenv("METAC_CACHE_DIR"); D && *D)
     return D;
@@ -108,24 +100,6 @@ std::string metac::runtime::defaultCacheDir() {
 }
 
 namespace {
-
-class Writer {
-public:
-  std::vector<unsigned char> Bytes;
-  void u8(uint8_t V) { Bytes.push_back(V); }
-  void u32(uint32_t V) {
-    for (int I = 0; I < 4; ++I)
-      Bytes.push_back(static_cast<unsigned char>(V >> (8 * I)));
-  }
-  void u64(uint64_t V) {
-    for (int I = 0; I < 8; ++I)
-      Bytes.push_back(static_cast<unsigned char>(V >> (8 * I)));
-  }
-  void str(const std::string &S) {
-    u32(static_cast<uint32_t>(S.size()));
-    Bytes.insert(Bytes.end(), S.begin(), S.end());
-  }
-};
 
 /// Reads with bounds checks; any overrun sets Bad and yields zeros.
 class Reader {
@@ -175,7 +149,7 @@ static void makeDirs(const std::string &Dir) {
 
 void metac::runtime::saveImageSet(const ClassImageSet &Set, uint64_t Key,
                                   const std::string &Path) {
-  Writer W;
+  ByteWriter W;
   W.Bytes.insert(W.Bytes.end(), Magic, Magic + 8);
   W.u32(ImageSetFormatVersion);
   W.u64(Key);
@@ -204,20 +178,8 @@ void metac::runtime::saveImageSet(const ClassImageSet &Set, uint64_t Key,
   // The temporary name is per process, so two processes filling the same
   // cache at once never write into one file; the last rename wins, and both
   // wrote the same bytes.
-  std::string Tmp = Path + ".tmp." + std::to_string(::getpid());
-  FILE *F = std::fopen(Tmp.c_str(), "wb");
-  if (!F)
-    throw Error("cannot write data cache '" + Tmp +
-                "': " + std::strerror(errno));
-  bool Ok = std::fwrite(W.Bytes.data(), 1, W.Bytes.size(), F) == W.Bytes.size();
-  Ok = std::fflush(F) == 0 && Ok;
-  Ok = ::fsync(fileno(F)) == 0 && Ok;
-  Ok = std::fclose(F) == 0 && Ok;
-  if (!Ok || std::rename(Tmp.c_str(), Path.c_str()) != 0) {
-    int E = errno;
-    std::remove(Tmp.c_str());
-    throw Error("cannot write data cache '" + Path + "': " + std::strerror(E));
-  }
+  writeFileAtomically(Path, W.Bytes, "data cache",
+                      Path + ".tmp." + std::to_string(::getpid()));
 }
 
 bool metac::runtime::loadImageSet(const std::string &Path, uint64_t Key,

@@ -10,6 +10,7 @@
 
 #include "metac/runtime/Program.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 
 #include <fmt/format.h>
 
@@ -20,14 +21,6 @@
 
 using namespace metac::runtime;
 
-uint64_t metac::runtime::fnv1a(const void *Bytes, size_t Size, uint64_t Hash) {
-  const auto *P = static_cast<const unsigned char *>(Bytes);
-  for (size_t I = 0; I < Size; ++I) {
-    Hash ^= P[I];
-    Hash *= 0x100000001b3ULL;
-  }
-  return Hash;
-}
 
 static const char *kindName(KernelRecord::Kind K) {
   switch (K) {

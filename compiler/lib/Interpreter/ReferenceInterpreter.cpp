@@ -55,6 +55,23 @@ int64_t shiftedIndex(const std::vector<int64_t> &idx, ArrayRef<int64_t> offsets,
   return linear;
 }
 
+/// Calls visit(src, dst) for every element of `x`: src is its linear index,
+/// dst that of the element of the reduction over `axes` (of shape `out`) it
+/// contributes to.
+void forEachReduced(const RefTensor &x, ArrayRef<int64_t> axes,
+                    const std::vector<int64_t> &out,
+                    function_ref<void(int64_t, int64_t)> visit) {
+  auto os = strides(out);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    auto idx = unravel(i, x.shape);
+    int64_t dst = 0, k = 0;
+    for (size_t d = 0; d < idx.size(); ++d)
+      if (!llvm::is_contained(axes, (int64_t)d))
+        dst += idx[d] * os[k++];
+    visit(i, dst);
+  }
+}
+
 /// Calls term(x, w, y) with the linear indices of image, filter and output
 /// for every product in the sum that defines a 2-D convolution: the one
 /// definition behind all three convolution ops.
@@ -269,30 +286,17 @@ LogicalResult metac::interpret(func::FuncOp fn,
         })
         .Case([&](meta::ReduceSumOp r) {
           const RefTensor &x = in(r.getInput());
-          auto axes = r.getAxes();
-          auto os = strides(out.shape);
-          for (int64_t i = 0; i < x.size(); ++i) {
-            auto idx = unravel(i, x.shape);
-            int64_t dst = 0, k = 0;
-            for (size_t d = 0; d < idx.size(); ++d)
-              if (!llvm::is_contained(axes, (int64_t)d))
-                dst += idx[d] * os[k++];
-            out.data[dst] += x.data[i];
-          }
+          forEachReduced(
+              x, r.getAxes(), out.shape,
+              [&](int64_t src, int64_t dst) { out.data[dst] += x.data[src]; });
         })
         .Case([&](meta::ReduceMaxOp r) {
           const RefTensor &x = in(r.getInput());
-          auto axes = r.getAxes();
-          auto os = strides(out.shape);
           std::fill(out.data.begin(), out.data.end(), -HUGE_VAL);
-          for (int64_t i = 0; i < x.size(); ++i) {
-            auto idx = unravel(i, x.shape);
-            int64_t dst = 0, k = 0;
-            for (size_t d = 0; d < idx.size(); ++d)
-              if (!llvm::is_contained(axes, (int64_t)d))
-                dst += idx[d] * os[k++];
-            out.data[dst] = std::max(out.data[dst], x.data[i]);
-          }
+          forEachReduced(x, r.getAxes(), out.shape,
+                         [&](int64_t src, int64_t dst) {
+                           out.data[dst] = std::max(out.data[dst], x.data[src]);
+                         });
         })
         .Case([&](meta::Conv2DOp c) {
           forEachConvTerm(c, [&](int64_t xi, int64_t wi, int64_t yi) {

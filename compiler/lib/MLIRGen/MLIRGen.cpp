@@ -247,6 +247,8 @@ private:
   OptVal evalConv2D(const CallExpr &call);
   OptVal evalNorm(const CallExpr &call);
   OptVal evalMaxPool(const CallExpr &call);
+  /// An argument that must be a batch of NHWC images, for `fn`'s messages.
+  OptVal evalImage(const Expr &e, StringRef fn);
   OptVal evalClassification(const CallExpr &call);
   /// Whether a layer builtin may declare parameters here (inside a model).
   bool checkInModel(const CallExpr &call);
@@ -1268,6 +1270,20 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDense(const CallExpr &call) {
       ml, y, broadcastTo(*b, {in[0], *units}, call.getLoc())));
 }
 
+MLIRGenImpl::OptVal MLIRGenImpl::evalImage(const Expr &e, StringRef fn) {
+  OptVal x = evalTensor(e, "the input of " + fn.str() + "()");
+  if (!x)
+    return std::nullopt;
+  if (shapeOf(x->value).size() != 4)
+    return fail(e.getStartLoc(),
+                fn +
+                    "() needs a 4-D input [batch, height, width, channels], "
+                    "got " +
+                    describe(*x),
+                e.getRange());
+  return x;
+}
+
 /// conv2d(x, filters, kernel, stride = 1, padding = 0): a convolution layer
 /// over NHWC images with a [kernel, kernel, C, filters] weight and a bias per
 /// filter.
@@ -1281,16 +1297,10 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalConv2D(const CallExpr &call) {
                 "got " +
                     std::to_string(args.size()),
                 call.getRange());
-  OptVal x = evalTensor(*args[0], "the input of conv2d()");
+  OptVal x = evalImage(*args[0], "conv2d");
   if (!x)
     return std::nullopt;
   ArrayRef<int64_t> in = shapeOf(x->value);
-  if (in.size() != 4)
-    return fail(args[0]->getStartLoc(),
-                "conv2d() needs a 4-D input [batch, height, width, channels], "
-                "got " +
-                    describe(*x),
-                args[0]->getRange());
   std::optional<int64_t> filters = evalInt(*args[1], "the number of filters");
   std::optional<int64_t> kernel =
       filters ? evalInt(*args[2], "the kernel size") : std::nullopt;
@@ -1460,16 +1470,10 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalMaxPool(const CallExpr &call) {
                 "'max_pool' expects 2 arguments (input, window size), got " +
                     std::to_string(args.size()),
                 call.getRange());
-  OptVal x = evalTensor(*args[0], "the input of max_pool()");
+  OptVal x = evalImage(*args[0], "max_pool");
   if (!x)
     return std::nullopt;
   ArrayRef<int64_t> in = shapeOf(x->value);
-  if (in.size() != 4)
-    return fail(args[0]->getStartLoc(),
-                "max_pool() needs a 4-D input [batch, height, width, "
-                "channels], got " +
-                    describe(*x),
-                args[0]->getRange());
   std::optional<int64_t> k = evalInt(*args[1], "the window size");
   if (!k)
     return std::nullopt;

@@ -86,11 +86,15 @@ Value f32Const(OpBuilder &b, Location loc, double v) {
   return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v));
 }
 
-Value zeros(OpBuilder &b, Location loc, RankedTensorType type) {
+/// A tensor of `type` with every element `v`.
+Value filled(OpBuilder &b, Location loc, RankedTensorType type, double v) {
   Value empty =
       b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
-  return b.create<linalg::FillOp>(loc, f32Const(b, loc, 0.0), empty)
-      .getResult(0);
+  return b.create<linalg::FillOp>(loc, f32Const(b, loc, v), empty).getResult(0);
+}
+
+Value zeros(OpBuilder &b, Location loc, RankedTensorType type) {
+  return filled(b, loc, type, 0.0);
 }
 
 /// Scalar body of each elementwise meta op.
@@ -267,6 +271,31 @@ Value buildRandom(OpBuilder &b, Location loc, Value keyTensor, int64_t stream,
       });
 }
 
+/// Reduces `input` over `axes` into a tensor of `type` filled with `init`,
+/// folding each element into the accumulator with `combine(x, acc)`.
+Value buildReduction(
+    OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+    RankedTensorType type, double init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = tensorType(input).getRank();
+  SmallVector<utils::IteratorType> its;
+  SmallVector<AffineExpr> kept;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    its.push_back(reduced ? utils::IteratorType::reduction
+                          : utils::IteratorType::parallel);
+    if (!reduced)
+      kept.push_back(getAffineDimExpr(i, ctx));
+  }
+  return buildGeneric(
+      b, loc, type, input, AffineMap::getMultiDimIdentityMap(rank, ctx),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        return combine(nb, nl, a[0], a[1]);
+      },
+      its, AffineMap::get(rank, 0, kept, ctx), filled(b, loc, type, init));
+}
+
 /// Marks a matrix product so that -metac-fuse-elementwise leaves its operands
 /// alone.
 Value markContraction(Value product) {
@@ -436,13 +465,8 @@ Value buildWindowArgmax(OpBuilder &b, Location loc, Value input, Value values,
   AffineMap shape = AffineMap::get(6, 0, {d(3), d(4)}, ctx);
   AffineMap pooled = AffineMap::get(6, 0, {d(0), d(1), d(2), d(5)}, ctx);
   Value windowShape = b.create<tensor::EmptyOp>(loc, window, b.getF32Type());
-  Value empty =
-      b.create<tensor::EmptyOp>(loc, pooledType.getShape(), b.getF32Type());
   Value lowest =
-      b.create<linalg::FillOp>(
-           loc, f32Const(b, loc, -std::numeric_limits<float>::infinity()),
-           empty)
-          .getResult(0);
+      filled(b, loc, pooledType, -std::numeric_limits<double>::infinity());
   SmallVector<Value> inputs{input, windowShape};
   SmallVector<AffineMap> maps{image, shape};
   if (!wantIndex) {
@@ -581,55 +605,24 @@ Value lower(Operation *op, OpBuilder &b) {
             [](OpBuilder &, Location, ValueRange a) { return a[0]; });
       })
       .Case([&](meta::ReduceSumOp r) {
-        int64_t rank = tensorType(r.getInput()).getRank();
-        SmallVector<utils::IteratorType> its;
-        SmallVector<AffineExpr> kept;
-        for (int64_t i = 0; i < rank; ++i) {
-          bool reduced = llvm::is_contained(r.getAxes(), i);
-          its.push_back(reduced ? utils::IteratorType::reduction
-                                : utils::IteratorType::parallel);
-          if (!reduced)
-            kept.push_back(getAffineDimExpr(i, ctx));
-        }
-        return buildGeneric(
-            b, loc, r.getType(), r.getInput(),
-            AffineMap::getMultiDimIdentityMap(rank, ctx),
-            [](OpBuilder &nb, Location nl, ValueRange a) {
-              // Reassociation lets LLVM vectorise the sum. The order is still
-              // fixed by the compiled code, so results stay reproducible.
+        // Reassociation lets LLVM vectorise the sum. The order is still
+        // fixed by the compiled code, so results stay reproducible.
+        return buildReduction(
+            b, loc, r.getInput(), r.getAxes(), r.getType(), 0.0,
+            [](OpBuilder &nb, Location nl, Value x, Value acc) {
               return nb
-                  .create<arith::AddFOp>(nl, a[0], a[1],
+                  .create<arith::AddFOp>(nl, x, acc,
                                          arith::FastMathFlags::reassoc)
                   .getResult();
-            },
-            its, AffineMap::get(rank, 0, kept, ctx),
-            zeros(b, loc, r.getType()));
+            });
       })
       .Case([&](meta::ReduceMaxOp r) {
-        int64_t rank = tensorType(r.getInput()).getRank();
-        SmallVector<utils::IteratorType> its;
-        SmallVector<AffineExpr> kept;
-        for (int64_t i = 0; i < rank; ++i) {
-          bool reduced = llvm::is_contained(r.getAxes(), i);
-          its.push_back(reduced ? utils::IteratorType::reduction
-                                : utils::IteratorType::parallel);
-          if (!reduced)
-            kept.push_back(getAffineDimExpr(i, ctx));
-        }
-        Value empty = b.create<tensor::EmptyOp>(loc, r.getType().getShape(),
-                                                b.getF32Type());
-        Value lowest =
-            b.create<linalg::FillOp>(
-                 loc, f32Const(b, loc, -std::numeric_limits<float>::infinity()),
-                 empty)
-                .getResult(0);
-        return buildGeneric(
-            b, loc, r.getType(), r.getInput(),
-            AffineMap::getMultiDimIdentityMap(rank, ctx),
-            [](OpBuilder &nb, Location nl, ValueRange a) {
-              return nb.create<arith::MaximumFOp>(nl, a[0], a[1]).getResult();
-            },
-            its, AffineMap::get(rank, 0, kept, ctx), lowest);
+        return buildReduction(
+            b, loc, r.getInput(), r.getAxes(), r.getType(),
+            -std::numeric_limits<double>::infinity(),
+            [](OpBuilder &nb, Location nl, Value x, Value acc) {
+              return nb.create<arith::MaximumFOp>(nl, x, acc).getResult();
+            });
       })
       .Case([&](meta::Conv2DOp c) { return buildConv2D(b, loc, c); })
       .Case([&](meta::Conv2DInputGradOp c) {

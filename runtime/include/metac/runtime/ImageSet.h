@@ -125,10 +125,6 @@ bool loadImageSet(const std::string &Path, uint64_t Key, ClassImageSet &Set,
 /// else $HOME/.cache/metac.
 std::string defaultCacheDir();
 
-/// FNV-1a over bytes, continuing from Hash.
-uint64_t fnv1a(const void *Data, size_t Size,
-               uint64_t Hash = 0xcbf29ce484222325ULL);
-
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_IMAGESET_H

@@ -158,10 +158,6 @@ private:
 /// "meta_grad 10 10"; used in messages.
 std::string describeKernel(KernelRecord::Kind K, int64_t N0, int64_t N1);
 
-/// 64-bit FNV-1a over Bytes, continuing from Hash.
-uint64_t fnv1a(const void *Bytes, size_t Size,
-               uint64_t Hash = 0xcbf29ce484222325ULL);
-
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_PROGRAM_H
