@@ -92,6 +92,8 @@ Options metac::runtime::parseCommandLine(const std::vector<std::string> &Args) {
       O.ResumePath = Path();
     } else if (Flag == "--eval-only") {
       O.EvalOnlyPath = Path();
+    } else if (Flag == "--omniglot") {
+      O.OmniglotRoot = Path();
     } else if (Flag == "--eval-tasks") {
       O.EvalTasks = parseNumber<int64_t>(Flag, Value(), 1, 100000000,
                                          "a positive integer");
@@ -148,6 +150,9 @@ options:
   --eval-only FILE      evaluate the parameters of a checkpoint; no training
   --eval-tasks N        evaluation tasks per shots value (default: {3})
   --no-eval             skip the evaluation after training
+  --omniglot DIR        (image programs) take episodes from the real
+                        Omniglot in DIR (images_background/,
+                        images_evaluation/) instead of the program's source
   --quiet, -q           print only the evaluation table and errors
   --help, -h            show this help
 

@@ -63,8 +63,9 @@ private:
 
 class Session {
 public:
-  Session(const Program &P, const Options &O)
-      : P(P), O(O), Pool(O.Threads), Began(std::chrono::steady_clock::now()) {}
+  Session(const Program &P, const Options &O, std::unique_ptr<TaskSource> T)
+      : P(P), O(O), Tasks(std::move(T)), Pool(O.Threads),
+        Began(std::chrono::steady_clock::now()) {}
 
   int run();
 
@@ -82,6 +83,8 @@ private:
 
   const Program &P;
   const Options &O;
+  /// Null: the program's sample kernels.
+  std::unique_ptr<TaskSource> Tasks;
   ThreadPool Pool;
   std::chrono::steady_clock::time_point Began;
   std::unique_ptr<MetricsLog> Log;
@@ -105,10 +108,13 @@ void Session::printHeader(int64_t Start, int64_t Total, uint64_t Seed) {
           : fmt::format("sgd lr {} momentum {}", Opt.Lr, Opt.Momentum);
   if (Start > 0)
     fmt::print("resuming from '{}' at iteration {}\n", O.ResumePath, Start);
-  fmt::print("training: {} iterations, meta-batch {}, support {}, query {}, "
-             "{}, seed {}, threads {}\n",
-             Total, S.MetaBatch, S.Support, S.Query, OptText, Seed,
-             Pool.size());
+  std::string Split = fmt::format("support {}, query {}", S.Support, S.Query);
+  if (const TaskSourceSpec &Src = P.source(); Src.isImages())
+    Split = fmt::format("{}-way, {} shot, {} query per class", Src.Way,
+                        S.Support / Src.Way, S.Query / Src.Way);
+  fmt::print("training: {} iterations, meta-batch {}, {}, {}, seed {}, "
+             "threads {}\n",
+             Total, S.MetaBatch, Split, OptText, Seed, Pool.size());
   std::fflush(stdout);
 }
 
@@ -126,12 +132,25 @@ void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
   const Settings &S = P.settings();
   int64_t Tasks = O.EvalTasks.value_or(S.EvalTasks);
   std::vector<EvalRow> Rows =
-      Evaluator(P, Pool).run(Params.data(), Seed, Tasks);
-  fmt::print("evaluation: {} tasks, query {}\n", Tasks, S.EvalQuery);
-  fmt::print("shots  steps  loss (mean ± 95% CI)\n");
-  for (const EvalRow &R : Rows)
-    fmt::print("{:5}  {:5}  {:.4f} ± {:.4f}\n", R.Shots, R.Steps, R.Loss.Mean,
-               R.Loss.Ci95);
+      Evaluator(P, Pool, this->Tasks.get()).run(Params.data(), Seed, Tasks);
+  const TaskSourceSpec &Src = P.source();
+  if (Src.isImages())
+    fmt::print("evaluation: {} tasks, {}-way, {} query images per class, "
+               "held-out classes\n",
+               Tasks, Src.Way, S.EvalQuery / Src.Way);
+  else
+    fmt::print("evaluation: {} tasks, query {}\n", Tasks, S.EvalQuery);
+  std::string Header = "shots  steps  loss (mean ± 95% CI)";
+  for (const std::string &M : P.metrics())
+    Header += fmt::format("  {} (mean ± 95% CI)", M);
+  fmt::print("{}\n", Header);
+  for (const EvalRow &R : Rows) {
+    std::string Line = fmt::format("{:5}  {:5}  {:.4f} ± {:.4f}", R.Shots,
+                                   R.Steps, R.Loss.Mean, R.Loss.Ci95);
+    for (const MeanCi &M : R.Metrics)
+      Line += fmt::format("  {:.4f} ± {:.4f}", M.Mean, M.Ci95);
+    fmt::print("{}\n", Line);
+  }
   std::fflush(stdout);
   for (const EvalRow &R : Rows)
     if (R.NonFinite)
@@ -140,7 +159,7 @@ void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
                  "loss (shots {}, steps {})\n",
                  R.NonFinite, R.Tasks, R.Shots, R.Steps);
   if (Log)
-    Log->logEvaluation(Rows);
+    Log->logEvaluation(Rows, P.metrics());
 }
 
 int Session::train() {
@@ -156,7 +175,7 @@ int Session::train() {
                   ExitUsage);
     Seed = Resumed->Seed;
   }
-  Trainer T(P, Pool, Seed);
+  Trainer T(P, Pool, Seed, Tasks.get());
   if (Resumed)
     T.restore(*Resumed);
   const int64_t Start = T.iteration();
@@ -236,7 +255,8 @@ int Session::run() {
 }
 
 int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
-                            const metac_kernel_fn *Kernels) {
+                            const metac_kernel_fn *Kernels,
+                            ImageSourceFactory Images) {
   // Declared outside the try block: the session refers to them and is still
   // alive in the handlers.
   Program P;
@@ -252,7 +272,22 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
     // Validate the log's extension before spending time on training.
     if (!O.LogPath.empty())
       MetricsLog::formatFor(O.LogPath);
-    S = std::make_unique<Session>(P, O);
+    std::unique_ptr<TaskSource> Tasks;
+    if (P.source().isImages()) {
+      if (!Images)
+        throw Error("error: this executable was linked without the image "
+                    "data layer (libmetac_data) its `source` record needs");
+      TaskSourceOptions TO;
+      TO.OmniglotRoot = O.OmniglotRoot;
+      TO.Verbose = !O.Quiet;
+      Tasks = Images(P, TO);
+    } else if (!O.OmniglotRoot.empty()) {
+      throw Error(fmt::format("error: --omniglot: program '{}' samples its "
+                              "own tasks (it has no image source)",
+                              P.name()),
+                  ExitUsage);
+    }
+    S = std::make_unique<Session>(P, O, std::move(Tasks));
     return S->run();
   } catch (const Error &E) {
     std::fflush(stdout);

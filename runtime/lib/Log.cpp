@@ -114,23 +114,37 @@ void MetricsLog::logIteration(int64_t Iteration, double Loss) {
   write(Text + fmt::format("{},{}\n", Iteration, formatNumber(Loss)));
 }
 
-void MetricsLog::logEvaluation(const std::vector<EvalRow> &Rows) {
+void MetricsLog::logEvaluation(const std::vector<EvalRow> &Rows,
+                               const std::vector<std::string> &Metrics) {
   std::string Text;
   if (Fmt == Csv) {
     // A blank line ends the training section (if any), then a new header.
     if (HasRows)
       Text += "\n";
-    Text += "shots,steps,mean,ci95\n";
+    Text += "shots,steps,mean,ci95";
+    for (const std::string &M : Metrics)
+      Text += fmt::format(",{0}_mean,{0}_ci95", M);
+    Text += "\n";
   }
   for (const EvalRow &R : Rows) {
-    if (Fmt == Jsonl)
+    if (Fmt == Jsonl) {
       Text += fmt::format("{{\"eval\":{{\"shots\":{},\"steps\":{},\"mean\":{},"
-                          "\"ci95\":{}}}}}\n",
+                          "\"ci95\":{}",
                           R.Shots, R.Steps, formatNumber(R.Loss.Mean),
                           formatNumber(R.Loss.Ci95));
-    else
-      Text += fmt::format("{},{},{},{}\n", R.Shots, R.Steps,
+      for (size_t I = 0; I < R.Metrics.size() && I < Metrics.size(); ++I)
+        Text += fmt::format(",\"{}\":{{\"mean\":{},\"ci95\":{}}}", Metrics[I],
+                            formatNumber(R.Metrics[I].Mean),
+                            formatNumber(R.Metrics[I].Ci95));
+      Text += "}}\n";
+    } else {
+      Text += fmt::format("{},{},{},{}", R.Shots, R.Steps,
                           formatNumber(R.Loss.Mean), formatNumber(R.Loss.Ci95));
+      for (const MeanCi &M : R.Metrics)
+        Text += fmt::format(",{},{}", formatNumber(M.Mean),
+                            formatNumber(M.Ci95));
+      Text += "\n";
+    }
   }
   HasRows = true;
   write(Text);

@@ -65,6 +65,7 @@ private:
     NameRank,
     ParamRank,
     DataRank,
+    SourceRank,
     SettingRank,
     ListRank,
     OptimizerRank,
@@ -92,6 +93,8 @@ private:
 
   void parseParam(bool IsMeta);
   void parseData();
+  void parseSource();
+  void parseMetric();
   void parseSetting();
   void parseList();
   void parseOptimizer();
@@ -105,6 +108,7 @@ private:
   std::vector<std::string> SeenLists;
   std::vector<std::string> SeenNames;
   bool SawOptimizer = false;
+  bool SawSource = false;
 };
 
 } // namespace metac::runtime
@@ -165,6 +169,10 @@ unsigned DescriptorParser::run() {
       parseParam(Kind == "meta");
     } else if (Kind == "data") {
       parseData();
+    } else if (Kind == "source") {
+      parseSource();
+    } else if (Kind == "metric") {
+      parseMetric();
     } else if (Kind == "setting") {
       parseSetting();
     } else if (Kind == "list") {
@@ -200,9 +208,9 @@ unsigned DescriptorParser::run() {
 }
 
 void DescriptorParser::enterRank(Rank R, const char *What) {
-  static const char *Names[] = {"header",    "name",    "param/meta",
-                                "data",      "setting", "list",
-                                "optimizer", "kernel",  "end"};
+  static const char *Names[] = {
+      "header", "name",      "param/meta", "data", "source/metric",
+      "setting", "list", "optimizer",  "kernel", "end"};
   if (R < Current)
     fail(fmt::format("`{}` record after a `{}` record (records must follow "
                      "the order given in metac/abi.h)",
@@ -365,6 +373,43 @@ void DescriptorParser::parseData() {
   D.Shape = parseShape(Tokens[2]);
   D.RowSize = product(D.Shape);
   P.Data.push_back(std::move(D));
+}
+
+void DescriptorParser::parseSource() {
+  enterRank(SourceRank, "source");
+  if (SawSource)
+    fail("duplicate `source` record");
+  SawSource = true;
+  const char *Usage =
+      "`source glyphs|omniglot way <n> rotations <1|4> [root <dir>]`";
+  if ((Tokens.size() != 6 && Tokens.size() != 8) || Tokens[2] != "way" ||
+      Tokens[4] != "rotations" || (Tokens.size() == 8 && Tokens[6] != "root"))
+    fail(fmt::format("expected {}", Usage));
+  TaskSourceSpec &S = P.Source;
+  if (Tokens[1] == "glyphs")
+    S.K = TaskSourceSpec::Glyphs;
+  else if (Tokens[1] == "omniglot")
+    S.K = TaskSourceSpec::Omniglot;
+  else
+    fail(fmt::format("unknown source '{}' (expected glyphs or omniglot)",
+                     Tokens[1]));
+  S.Way = parseInt(Tokens[3], "way", 2);
+  S.Rotations = parseInt(Tokens[5], "rotations", 1);
+  if (S.Rotations != 1 && S.Rotations != 4)
+    fail(fmt::format("rotations must be 1 or 4, found {}", S.Rotations));
+  if (Tokens.size() == 8)
+    S.Root = std::string(Tokens[7]);
+}
+
+void DescriptorParser::parseMetric() {
+  enterRank(SourceRank, "metric");
+  expectArgs(1, "<name>");
+  checkName(Tokens[1], "metric name");
+  if (Tokens[1] == "loss" ||
+      std::find(P.Metrics.begin(), P.Metrics.end(), Tokens[1]) !=
+          P.Metrics.end())
+    fail(fmt::format("duplicate metric '{}'", Tokens[1]));
+  P.Metrics.emplace_back(Tokens[1]);
 }
 
 void DescriptorParser::parseSetting() {
@@ -530,6 +575,9 @@ void Program::validate() {
 
   auto Need = [&](KernelRecord::Kind K, int64_t N0, int64_t N1,
                   const std::string &Why) {
+    // A built-in source samples in the runtime: no sample kernels.
+    if (K == KernelRecord::Sample && Source.isImages())
+      return;
     if (!findKernel(K, N0, N1))
       Fail(fmt::format("no `kernel <id> {}` record (needed {})",
                        describeKernel(K, N0, N1), Why));
@@ -550,6 +598,22 @@ void Program::validate() {
            fmt::format("for evaluation with {} shots", S));
     }
   }
+
+  if (!Source.isImages())
+    return;
+  // Episodes: [n, 28, 28, 1] images and [n, way] one-hot labels, n a whole
+  // number of examples per class.
+  if (Data.size() != 2 || Data[0].Shape != std::vector<int64_t>{28, 28, 1} ||
+      Data[1].Shape != std::vector<int64_t>{Source.Way})
+    Fail(fmt::format("a `source` program needs `data <x> 28x28x1` and "
+                     "`data <y> {}` (images, one-hot labels)",
+                     Source.Way));
+  std::vector<int64_t> Sizes = {Config.Support, Config.Query, Config.EvalQuery};
+  Sizes.insert(Sizes.end(), Config.EvalShots.begin(), Config.EvalShots.end());
+  for (int64_t N : Sizes)
+    if (N % Source.Way != 0)
+      Fail(fmt::format("split size {} is not a multiple of way {}", N,
+                       Source.Way));
 }
 
 Program Program::parse(std::string_view Text) {

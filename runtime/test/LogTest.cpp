@@ -86,6 +86,25 @@ TEST(LogTest, Csv) {
   EXPECT_EQ(lines(readFile(Path))[0], "shots,steps,mean,ci95");
 }
 
+TEST(LogTest, MetricColumns) {
+  std::vector<EvalRow> Rows = rows();
+  Rows[0].Metrics = {{0.75, 0.25}};
+  Rows[1].Metrics = {{1.0, 0.0}};
+  TempDir Dir;
+  std::string Jsonl = Dir.file("m.jsonl"), Csv = Dir.file("m.csv");
+  {
+    MetricsLog J(Jsonl, 0), C(Csv, 0);
+    J.logEvaluation(Rows, {"accuracy"});
+    C.logEvaluation(Rows, {"accuracy"});
+  }
+  EXPECT_EQ(lines(readFile(Jsonl))[0],
+            "{\"eval\":{\"shots\":5,\"steps\":0,\"mean\":3.25,\"ci95\":0.5,"
+            "\"accuracy\":{\"mean\":0.75,\"ci95\":0.25}}}");
+  EXPECT_EQ(readFile(Csv), "shots,steps,mean,ci95,accuracy_mean,accuracy_ci95\n"
+                           "5,0,3.25,0.5,0.75,0.25\n"
+                           "5,1,0.125,null,1,0\n");
+}
+
 TEST(LogTest, ResumeKeepsRowsUpToTheCheckpoint) {
   TempDir Dir;
   for (const char *Name : {"r.jsonl", "r.csv"}) {

@@ -351,3 +351,82 @@ TEST(ProgramTest, LoadChecksTheKernelTable) {
   }
   EXPECT_THROW(Program::load(nullptr, Full), Error);
 }
+
+/// An image program: a `source` record instead of sample kernels, split
+/// sizes in rows (way x shots), and a metric.
+static std::vector<std::string> imageLines() {
+  return {
+      "metac-program 1",                     // 1
+      "name cls",                            // 2
+      "param w 784x5 zeros",                 // 3
+      "data x 28x28x1",                      // 4
+      "data y 5",                            // 5
+      "source glyphs way 5 rotations 4",     // 6
+      "metric accuracy",                     // 7
+      "setting support 5",                   // 8
+      "setting query 75",                    // 9
+      "setting meta_batch 2",                // 10
+      "setting train 10",                    // 11
+      "list eval_steps 0 1",                 // 12
+      "list eval_shots 5 25",                // 13
+      "optimizer sgd lr 0.1 momentum 0",     // 14
+      "kernel 0 meta_grad 5 75",             // 15
+      "kernel 1 eval 5 75",                  // 16
+      "kernel 2 eval 25 75",                 // 17
+      "end",                                 // 18
+  };
+}
+
+TEST(ProgramTest, ImageSourceNeedsNoSampleKernels) {
+  Program P = Program::parse(join(imageLines()));
+  EXPECT_EQ(P.source().K, TaskSourceSpec::Glyphs);
+  EXPECT_EQ(P.source().Way, 5);
+  EXPECT_EQ(P.source().Rotations, 4);
+  EXPECT_TRUE(P.source().Root.empty());
+  ASSERT_EQ(P.metrics().size(), 1u);
+  EXPECT_EQ(P.metrics()[0], "accuracy");
+  // Per step: the loss and the accuracy.
+  EXPECT_EQ(P.evalOutputs(), 4);
+
+  std::vector<std::string> Lines = imageLines();
+  Lines[5] = "source omniglot way 5 rotations 1 root /data/omniglot";
+  P = Program::parse(join(Lines));
+  EXPECT_EQ(P.source().K, TaskSourceSpec::Omniglot);
+  EXPECT_EQ(P.source().Root, "/data/omniglot");
+}
+
+TEST(ProgramTest, ImageSourceRecordsAreChecked) {
+  auto With = [](size_t Line, const std::string &Text) {
+    std::vector<std::string> Lines = imageLines();
+    Lines[Line - 1] = Text;
+    return parseError(join(Lines));
+  };
+  EXPECT_EQ(With(6, "source mnist way 5 rotations 4"),
+            "bad program descriptor line 6: unknown source 'mnist' (expected "
+            "glyphs or omniglot)");
+  EXPECT_EQ(With(6, "source glyphs way 5"),
+            "bad program descriptor line 6: expected `source glyphs|omniglot "
+            "way <n> rotations <1|4> [root <dir>]`");
+  EXPECT_EQ(With(6, "source glyphs way 5 rotations 3"),
+            "bad program descriptor line 6: rotations must be 1 or 4, found 3");
+  EXPECT_EQ(With(7, "metric loss"),
+            "bad program descriptor line 7: duplicate metric 'loss'");
+  EXPECT_EQ(With(8, "source glyphs way 5 rotations 4"),
+            "bad program descriptor line 8: duplicate `source` record");
+  // Labels must be one-hot over `way` classes.
+  EXPECT_EQ(With(5, "data y 4"),
+            "bad program descriptor: a `source` program needs `data <x> "
+            "28x28x1` and `data <y> 5` (images, one-hot labels)");
+  // Every split is a whole number of examples per class.
+  EXPECT_EQ(With(9, "setting query 74"),
+            "bad program descriptor: no `kernel <id> meta_grad 5 74` record "
+            "(needed for meta-training)");
+  std::vector<std::string> Lines = imageLines();
+  Lines[8] = "setting query 74";
+  Lines[14] = "kernel 0 meta_grad 5 74";
+  Lines[12] = "list eval_shots 5";
+  Lines[15] = "kernel 1 eval 5 74";
+  Lines.erase(Lines.begin() + 16);
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor: split size 74 is not a multiple of way 5");
+}

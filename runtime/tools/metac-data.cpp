@@ -3,11 +3,15 @@
 //   metac-data info [--omniglot ROOT]
 //   metac-data contact-sheet OUT.png [--alphabets N] [--from I]
 //       [--characters N] [--drawers N] [--scale S] [--omniglot ROOT]
+//   metac-data export DIR [--alphabets N] [--characters N] [--drawers N]
+//       [--scale S]
 //
 // `info` lists alphabets, classes and the split, and where the glyph cache
 // lives; `contact-sheet` writes a PNG grid (rows: characters of many
 // alphabets, columns: drawers), dark ink on white, so a person can see what
-// a model is trained on.
+// a model is trained on. `export` writes the glyph set in Omniglot's folder
+// layout, so that any program that reads Omniglot (the PyTorch benchmark
+// peer, `--omniglot DIR` of a compiled program, the tests) can read it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,7 +21,9 @@
 #include "metac/runtime/Png.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -27,6 +33,7 @@ using namespace metac::runtime;
 static const char Usage[] =
     "usage: metac-data info [--omniglot ROOT]\n"
     "       metac-data contact-sheet OUT.png [options]\n"
+    "       metac-data export DIR [options]\n"
     "\n"
     "Without --omniglot ROOT, the glyph data set is loaded from its cache\n"
     "(built on first use; see docs/data.md).\n"
@@ -36,12 +43,22 @@ static const char Usage[] =
     "  --from I        spread them from the I-th alphabet on (default 1)\n"
     "  --characters N  characters per alphabet (default 2)\n"
     "  --drawers N     drawers (columns) per character (default 20)\n"
+    "  --scale S       pixels per image pixel, 1 to 8 (default 1)\n"
+    "\n"
+    "export writes DIR/images_background/ALPHABET/characterNN/*.png and\n"
+    "DIR/images_evaluation/... (dark ink on white, as Omniglot is).\n"
+    "export options (default: everything):\n"
+    "  --alphabets N   the first N alphabets of each split\n"
+    "  --characters N  the first N characters of each alphabet\n"
+    "  --drawers N     the first N drawers of each character\n"
     "  --scale S       pixels per image pixel, 1 to 8 (default 1)\n";
 
 namespace {
 struct Args {
   std::string Command, Out, Omniglot;
   int Alphabets = 25, Characters = 2, Drawers = 20, Scale = 1, From = 0;
+  /// Which of the counts above were given (export defaults to everything).
+  bool AlphabetsGiven = false, CharactersGiven = false, DrawersGiven = false;
 };
 
 int positive(const char *Flag, const char *Value) {
@@ -57,13 +74,14 @@ int positive(const char *Flag, const char *Value) {
 Args parse(int Argc, char **Argv) {
   Args A;
   if (Argc < 2)
-    throw Error("missing command (info or contact-sheet)", ExitUsage);
+    throw Error("missing command (info, contact-sheet or export)", ExitUsage);
   A.Command = Argv[1];
   if (A.Command == "--help" || A.Command == "-h") {
     std::fputs(Usage, stdout);
     std::exit(0);
   }
-  if (A.Command != "info" && A.Command != "contact-sheet")
+  if (A.Command != "info" && A.Command != "contact-sheet" &&
+      A.Command != "export")
     throw Error("unknown command '" + A.Command + "' (see --help)", ExitUsage);
   for (int I = 2; I < Argc; ++I) {
     std::string F = Argv[I];
@@ -75,19 +93,20 @@ Args parse(int Argc, char **Argv) {
     if (F == "--omniglot")
       A.Omniglot = Value();
     else if (F == "--alphabets")
-      A.Alphabets = positive("--alphabets", Value());
+      A.Alphabets = positive("--alphabets", Value()), A.AlphabetsGiven = true;
     else if (F == "--from")
       A.From = positive("--from", Value()) - 1;
     else if (F == "--characters")
-      A.Characters = positive("--characters", Value());
+      A.Characters = positive("--characters", Value()),
+      A.CharactersGiven = true;
     else if (F == "--drawers")
-      A.Drawers = positive("--drawers", Value());
+      A.Drawers = positive("--drawers", Value()), A.DrawersGiven = true;
     else if (F == "--scale")
       A.Scale = std::min(8, positive("--scale", Value()));
     else if (F == "--help" || F == "-h") {
       std::fputs(Usage, stdout);
       std::exit(0);
-    } else if (!F.empty() && F[0] != '-' && A.Command == "contact-sheet" &&
+    } else if (!F.empty() && F[0] != '-' && A.Command != "info" &&
                A.Out.empty())
       A.Out = F;
     else
@@ -95,6 +114,8 @@ Args parse(int Argc, char **Argv) {
   }
   if (A.Command == "contact-sheet" && A.Out.empty())
     throw Error("contact-sheet needs an output file name", ExitUsage);
+  if (A.Command == "export" && A.Out.empty())
+    throw Error("export needs an output folder", ExitUsage);
   return A;
 }
 
@@ -176,6 +197,72 @@ void contactSheet(const Args &A) {
   std::printf("wrote %s: %zu characters x %d drawers\n", A.Out.c_str(),
               Rows.size(), Columns);
 }
+/// A folder name from an alphabet name: letters, digits, '_', '-', '(' and
+/// ')' kept, anything else '_'.
+std::string folderName(const std::string &Name) {
+  std::string Out = Name;
+  for (char &C : Out)
+    if (!std::isalnum(static_cast<unsigned char>(C)) && C != '_' && C != '-' &&
+        C != '(' && C != ')')
+      C = '_';
+  return Out;
+}
+
+void exportOmniglot(const Args &A) {
+  namespace fs = std::filesystem;
+  ClassImageSet Set = load(A, nullptr);
+  std::vector<std::vector<int>> ByAlphabet(Set.Alphabets.size());
+  for (size_t C = 0; C < Set.Classes.size(); ++C)
+    ByAlphabet[Set.Classes[C].AlphabetIndex].push_back(static_cast<int>(C));
+  const int S = A.Scale;
+  size_t Alphabets = 0, Classes = 0, Images = 0;
+  for (Split Which : {Split::Background, Split::Evaluation}) {
+    fs::path SplitDir = fs::path(A.Out) / (Which == Split::Background
+                                              ? "images_background"
+                                              : "images_evaluation");
+    int Taken = 0;
+    for (size_t AI = 0; AI < Set.Alphabets.size(); ++AI) {
+      if (Set.Alphabets[AI].DataSplit != Which ||
+          (A.AlphabetsGiven && Taken >= A.Alphabets))
+        continue;
+      ++Taken, ++Alphabets;
+      fs::path AlphabetDir = SplitDir / folderName(Set.Alphabets[AI].Name);
+      const std::vector<int> &Cs = ByAlphabet[AI];
+      size_t NC = A.CharactersGiven
+                      ? std::min<size_t>(A.Characters, Cs.size())
+                      : Cs.size();
+      for (size_t J = 0; J < NC; ++J, ++Classes) {
+        char Name[32];
+        std::snprintf(Name, sizeof Name, "character%02zu", J + 1);
+        fs::path CharDir = AlphabetDir / Name;
+        std::error_code Ec;
+        fs::create_directories(CharDir, Ec);
+        if (Ec)
+          throw Error("cannot create '" + CharDir.string() +
+                      "': " + Ec.message());
+        int ND = Set.Classes[Cs[J]].NumImages;
+        if (A.DrawersGiven)
+          ND = std::min(ND, A.Drawers);
+        for (int D = 0; D < ND; ++D, ++Images) {
+          GrayImage Img;
+          Img.Width = Set.Width * S;
+          Img.Height = Set.Height * S;
+          Img.Pixels.resize(static_cast<size_t>(Img.Width) * Img.Height);
+          const uint8_t *Ink = Set.image(Cs[J], D);
+          for (int Y = 0; Y < Img.Height; ++Y)
+            for (int X = 0; X < Img.Width; ++X)
+              Img.Pixels[Y * Img.Width + X] =
+                  255 - Ink[(Y / S) * Set.Width + X / S];
+          std::snprintf(Name, sizeof Name, "%04zu_%02d.png", Classes + 1,
+                        D + 1);
+          writeGrayPng((CharDir / Name).string(), Img);
+        }
+      }
+    }
+  }
+  std::printf("wrote %s: %zu alphabets, %zu characters, %zu images\n",
+              A.Out.c_str(), Alphabets, Classes, Images);
+}
 } // namespace
 
 int main(int Argc, char **Argv) {
@@ -183,6 +270,8 @@ int main(int Argc, char **Argv) {
     Args A = parse(Argc, Argv);
     if (A.Command == "info")
       info(A);
+    else if (A.Command == "export")
+      exportOmniglot(A);
     else
       contactSheet(A);
     return 0;

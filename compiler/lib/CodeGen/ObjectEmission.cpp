@@ -138,7 +138,7 @@ bool metac::emitObjectFile(llvm::Module &module, llvm::StringRef path,
 }
 
 bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                        bool shared, std::string &error) {
+                        bool shared, bool images, std::string &error) {
   // METAC_RUNTIME_DIR lets an installed or relocated metac find the runtime.
   std::string runtimeDir = METAC_RUNTIME_LIB_DIR;
   if (const char *env = std::getenv("METAC_RUNTIME_DIR"))
@@ -152,8 +152,13 @@ bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
                                    objectPath.str()};
   if (shared)
     args.insert(args.begin() + 1, "-shared");
+  else if (images)
+    args.push_back(runtimeDir + "/libmetac_main_images.a");
   else
     args.push_back(runtimeDir + "/libmetac_main.a");
+  // The image data layer, for programs with a built-in image task source.
+  if (images && !shared)
+    args.push_back(runtimeDir + "/libmetac_data.a");
   // A shared library keeps the whole embedding API, which nothing in the
   // generated object refers to.
   if (shared)
@@ -162,6 +167,10 @@ bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
   if (shared)
     args.push_back("-Wl,--no-whole-archive");
   args.push_back(METAC_FMT_LIB);
+  if (images && !shared) {
+    args.push_back("-lfreetype");
+    args.push_back("-lpng16");
+  }
   args.push_back("-lpthread");
   args.push_back("-lm");
   SmallVector<StringRef> argRefs(args.begin(), args.end());

@@ -59,7 +59,10 @@ static const char *const kTensorPipeline =
     "meta-lower-to-linalg,canonicalize,cse,metac-fuse-elementwise,"
     "canonicalize,"
     // Kernels take the runtime's buffers (destination passing).
-    "metac-kernel-abi";
+    "metac-kernel-abi,"
+    // Convolutions are runtime calls; nothing may run between this and
+    // bufferization (see LowerToRuntimeCalls.cpp).
+    "metac-lower-to-runtime-calls";
 static const char *const kBufferPipeline =
     // Intermediates live in slots planned at compile time.
     "canonicalize,cse,metac-plan-buffers,"

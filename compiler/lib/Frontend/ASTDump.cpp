@@ -92,6 +92,12 @@ void ASTDumper::dump(const TasksDecl &decl) {
   line() << "Tasks " << decl.getName();
   endLine(decl.getLoc());
   Nest nest(*this);
+  if (const CallExpr *source = decl.getSource()) {
+    line() << "Source";
+    endLine(source->getStartLoc());
+    Nest inner(*this);
+    dump(*source);
+  }
   for (const StmtPtr &latent : decl.getLatents())
     dump(*latent);
   if (decl.hasSample()) {
@@ -177,6 +183,14 @@ void ASTDumper::dump(const LearnerItem &item) {
            << (objective.isExpressionForm() ? " =" : "");
     endLine(item.getLoc());
     return dump(objective.getBody());
+  }
+  case LearnerItem::Kind::Metric: {
+    const auto &metric = llvm::cast<MetricItem>(item);
+    line() << "Metric " << metric.getName() << "("
+           << metric.getParamsName().name << ", " << metric.getDataName().name
+           << ")" << (metric.isExpressionForm() ? " =" : "");
+    endLine(item.getLoc());
+    return dump(metric.getBody());
   }
   case LearnerItem::Kind::Optimizer: {
     const auto &optimizer = llvm::cast<OptimizerItem>(item);

@@ -239,17 +239,34 @@ static std::string quoted(llvm::StringRef name) {
 }
 
 // tasks := 'tasks' IDENT '{' task_item* '}'
+//          | 'tasks' IDENT '=' IDENT '(' args ')'     (a built-in source)
 std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
   Token keyword = consume();
   Identifier name;
   if (!parseIdentifier(name, "expected a name for the task distribution"))
     return nullptr;
+  auto decl = std::make_unique<TasksDecl>(keyword.getLoc(), name);
+  if (consumeIf(TokenKind::equal)) {
+    Identifier callee;
+    if (!parseIdentifier(callee, "expected a task source after '=', as in "
+                                 "'tasks Chars = glyphs(way = 5)'"))
+      return nullptr;
+    if (peek().isNot(TokenKind::l_paren)) {
+      errorExpected("expected '(' after the task source '" + callee.name +
+                    "'");
+      return nullptr;
+    }
+    std::unique_ptr<CallExpr> source = parseCallAfterCallee(std::move(callee));
+    if (!source)
+      return nullptr;
+    decl->setSource(std::move(source));
+    return decl;
+  }
   SMLoc lBrace = peek().getLoc();
-  if (!expect(TokenKind::l_brace,
-              "expected '{' after 'tasks " + name.name + "'"))
+  if (!expect(TokenKind::l_brace, "expected '{' or '=' after 'tasks " +
+                                      name.name + "'"))
     return nullptr;
 
-  auto decl = std::make_unique<TasksDecl>(keyword.getLoc(), name);
   std::string what = "task distribution " + quoted(name.name);
   while (true) {
     while (consumeIf(TokenKind::semicolon)) {
@@ -473,13 +490,16 @@ LearnerItemPtr Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
     break;
   default:
     errorAtCurrent("expected a learner item (tasks, model, meta, adapt, "
-                   "objective, an optimizer, evaluate, or a setting such as "
-                   "'support 10')");
+                   "objective, metric, an optimizer, evaluate, or a setting "
+                   "such as 'support 10')");
     return nullptr;
   }
 
   if (tok.getSpelling() == "evaluate")
     return parseEvaluateItem();
+  if (tok.getSpelling() == "metric" && peek(1).is(TokenKind::identifier) &&
+      !peek(1).isFirstOnLine())
+    return parseMetricItem();
 
   Identifier key(tok.getSpelling().str(), tok.getLoc());
   consume();
@@ -585,35 +605,65 @@ LearnerItemPtr Parser::parseAdaptItem() {
                                      std::move(data), std::move(body));
 }
 
-// 'objective' '(' IDENT ',' IDENT ')' ('=' expr | block)
-LearnerItemPtr Parser::parseObjectiveItem() {
-  Token keyword = consume();
-  Identifier params, data;
-  if (!parseParamsAndData(keyword, params, data))
-    return nullptr;
-  Block body;
-  bool exprForm = false;
+// ('=' expr | block) after 'objective(params, data)' or a metric's header.
+bool Parser::parseScalarBody(const Token &keyword, const Identifier &params,
+                             const Identifier &data, Block &body,
+                             bool &exprForm) {
+  exprForm = false;
   if (peek().is(TokenKind::equal)) {
     SMLoc equalLoc = consume().getLoc();
     ExprPtr value = parseExpr();
     if (!value)
-      return nullptr;
+      return false;
     exprForm = true;
     // An `= expr` objective reads like a block holding one statement, so
     // MLIRGen handles both forms alike.
     body.lBraceLoc = equalLoc;
     body.stmts.push_back(std::make_unique<ExprStmt>(std::move(value)));
-  } else if (peek().is(TokenKind::l_brace)) {
-    if (!parseBlock(body, {"the 'objective' block", false}))
-      return nullptr;
-  } else {
-    errorExpected("expected '= expression' or '{' after 'objective(" +
-                  params.name + ", " + data.name + ")'");
-    return nullptr;
+    return true;
   }
+  if (peek().is(TokenKind::l_brace))
+    return parseBlock(body,
+                      {"the '" + keyword.getSpelling().str() + "' block", false});
+  errorExpected("expected '= expression' or '{' after '" +
+                keyword.getSpelling() + "(" + params.name + ", " + data.name +
+                ")'");
+  return false;
+}
+
+// 'objective' '(' IDENT ',' IDENT ')' ('=' expr | block)
+LearnerItemPtr Parser::parseObjectiveItem() {
+  Token keyword = consume();
+  Identifier params, data;
+  Block body;
+  bool exprForm;
+  if (!parseParamsAndData(keyword, params, data) ||
+      !parseScalarBody(keyword, params, data, body, exprForm))
+    return nullptr;
   return std::make_unique<ObjectiveItem>(keyword.getLoc(), std::move(params),
                                          std::move(data), std::move(body),
                                          exprForm);
+}
+
+// 'metric' IDENT '(' IDENT ',' IDENT ')' ('=' expr | block)
+LearnerItemPtr Parser::parseMetricItem() {
+  SMLoc loc = consume().getLoc();
+  if (peek().isNot(TokenKind::identifier)) {
+    errorExpected("expected the metric's name, as in 'metric accuracy(theta, "
+                  "q) = ...'");
+    return nullptr;
+  }
+  Token nameTok = consume();
+  Identifier name(nameTok.getSpelling().str(), nameTok.getLoc());
+  Identifier params, data;
+  Block body;
+  bool exprForm;
+  if (!parseParamsAndData(nameTok, params, data) ||
+      !parseScalarBody(nameTok, params, data, body, exprForm))
+    return nullptr;
+  return std::make_unique<MetricItem>(loc, std::move(name), std::move(params),
+                                      std::move(data), std::move(body),
+                                      exprForm);
 }
 
 // IDENT IDENT '(' kwargs? ')'     e.g. optimizer adam(lr = 0.001)

@@ -319,7 +319,11 @@ private:
   /// Runs the adapt block on (theta, support); `steps` overrides the repeat
   /// count (evaluation). Returns the adapted parameter record.
   OptVal runAdapt(Val theta, Val support, std::optional<int64_t> steps);
-  OptVal runObjective(Val theta, Val query);
+  /// Evaluates the objective, or a metric, on (theta, query): a scalar.
+  OptVal runObjective(const ObjectiveItem &fn, Val theta, Val query);
+  /// Checks `tasks Chars = glyphs(way = 5)` and sets imageSource and the
+  /// data fields it provides.
+  LogicalResult checkTaskSource(const CallExpr &call);
   std::string descriptor();
 
   MLIRContext &ctx;
@@ -336,6 +340,15 @@ private:
   const ModelDecl *model = nullptr;
   const AdaptItem *adapt = nullptr;
   const ObjectiveItem *objective = nullptr;
+  std::vector<const MetricItem *> metrics; // Reported by evaluation.
+  // A built-in task source: episodes of way-class image classification.
+  struct ImageSource {
+    std::string kind; // glyphs or omniglot
+    std::string root; // omniglot's folder, if given in the program
+    int64_t way = 5;
+    int64_t rotations = 4;
+  };
+  std::optional<ImageSource> imageSource;
   const RepeatStmt *innerLoop = nullptr; // The adapt block's repeat.
   std::vector<ParamSpec> modelParams, metaParams;
   std::vector<std::pair<std::string, SmallVector<int64_t>>> dataFields;
@@ -2106,23 +2119,27 @@ MLIRGenImpl::OptVal MLIRGenImpl::runAdapt(Val theta, Val support,
   return adapted;
 }
 
-MLIRGenImpl::OptVal MLIRGenImpl::runObjective(Val theta, Val query) {
+MLIRGenImpl::OptVal MLIRGenImpl::runObjective(const ObjectiveItem &fn,
+                                              Val theta, Val query) {
   scope.push();
-  scope.set(objective->getParamsName().name, theta);
-  scope.set(objective->getDataName().name, query);
+  scope.set(fn.getParamsName().name, theta);
+  scope.set(fn.getDataName().name, query);
   OptVal loss;
-  LogicalResult ok = genBlock(objective->getBody(), true, &loss);
+  LogicalResult ok = genBlock(fn.getBody(), true, &loss);
   scope.pop();
   if (failed(ok))
     return std::nullopt;
-  SMLoc where = objective->getBody().back()
-                    ? objective->getBody().back()->getLoc()
-                    : objective->getLoc();
+  SMLoc where =
+      fn.getBody().back() ? fn.getBody().back()->getLoc() : fn.getLoc();
+  auto *metric = dyn_cast<MetricItem>(&fn);
+  std::string what =
+      metric ? ("the metric '" + metric->getName() + "'").str()
+             : std::string("the objective");
   if (!loss)
-    return fail(where, "the objective must end with an expression: the loss");
+    return fail(where, what + " must end with an expression: " +
+                           (metric ? "its value" : "the loss"));
   if (loss->kind != Val::Tensor || !shapeOf(loss->value).empty())
-    return fail(where,
-                "the objective must be a scalar, but it is " + describe(*loss));
+    return fail(where, what + " must be a scalar, but it is " + describe(*loss));
   return loss;
 }
 
@@ -2250,7 +2267,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
   OptVal adapted = steps && *steps == 0
                        ? OptVal(paramsRecord(params))
                        : runAdapt(paramsRecord(params), support, steps);
-  OptVal loss = adapted ? runObjective(*adapted, query) : std::nullopt;
+  OptVal loss =
+      adapted ? runObjective(*objective, *adapted, query) : std::nullopt;
   scope.pop();
   return loss;
 }
@@ -2298,14 +2316,28 @@ LogicalResult MLIRGenImpl::genAdaptKernel(int64_t s) {
 
 LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
   TaskKernel k = beginTaskKernel("eval", s, q);
-  // One loss per evaluated step count. The k-step unrolling is a prefix of
-  // the (k+1)-step one, so CSE shares the work between them.
+  // Per evaluated step count, the loss and then each metric. The k-step
+  // unrolling is a prefix of the (k+1)-step one, and the metrics repeat the
+  // adaptation, so CSE shares the work between them.
   SmallVector<Value> losses;
   for (int64_t steps : evalSteps) {
     OptVal loss = metaObjective(k.params, k.support, k.query, steps);
     if (!loss)
       return failure();
     losses.push_back(reshape(loss->value, {1}, objective->getLoc()));
+    for (const MetricItem *m : metrics) {
+      scope.push();
+      bindMetaParams(k.params.drop_front(modelParams.size()));
+      OptVal adapted = steps == 0 ? OptVal(paramsRecord(k.params))
+                                  : runAdapt(paramsRecord(k.params),
+                                             k.support, steps);
+      OptVal value =
+          adapted ? runObjective(*m, *adapted, k.query) : std::nullopt;
+      scope.pop();
+      if (!value)
+        return failure();
+      losses.push_back(reshape(value->value, {1}, m->getLoc()));
+    }
   }
   Value all = losses.front();
   // Concatenate the scalars by padding each into place and summing.
@@ -2359,10 +2391,14 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                            "'",
                        tasksItem->getIdentifier().getRange()),
            failure();
-  if (!tasks->hasSample())
+  if (const CallExpr *source = tasks->getSource()) {
+    if (failed(checkTaskSource(*source)))
+      return failure();
+  } else if (!tasks->hasSample()) {
     return diags.error(tasks->getLoc(), "tasks '" + tasks->getName() +
                                             "' has no sample(n) block"),
            failure();
+  }
 
   // Model.
   auto models = program.getDeclsOf<ModelDecl>();
@@ -2391,6 +2427,25 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     return diags.error(l.getLoc(), "learner '" + l.getName() +
                                        "' needs an objective(theta, q)"),
            failure();
+  for (const MetricItem *m : l.getItemsOf<MetricItem>()) {
+    auto same = llvm::find_if(metrics, [&](const MetricItem *other) {
+      return other->getName() == m->getName();
+    });
+    if (same != metrics.end()) {
+      diags.error(m->getIdentifier().loc,
+                  "metric '" + m->getName() + "' defined twice",
+                  m->getIdentifier().getRange());
+      diags.note((*same)->getIdentifier().loc, "first defined here");
+      return failure();
+    }
+    if (m->getName() == "loss")
+      return diags.error(m->getIdentifier().loc,
+                         "'loss' is the objective's column in the evaluation "
+                         "table: give the metric another name",
+                         m->getIdentifier().getRange()),
+             failure();
+    metrics.push_back(m);
+  }
 
   // Settings.
   static const char *const known[] = {"support", "query", "meta_batch",
@@ -2524,6 +2579,77 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
         return bad("'" + key + "' needs at least one value");
     }
   }
+  // Classification episodes count shots per class; kernels see way times as
+  // many rows, and so does the descriptor (docs/abi.md).
+  if (imageSource) {
+    int64_t way = imageSource->way;
+    for (const char *k : {"support", "query", "eval_query"})
+      settings[k] *= way;
+    for (int64_t &shots : evalShots)
+      shots *= way;
+  }
+  return success();
+}
+
+LogicalResult MLIRGenImpl::checkTaskSource(const CallExpr &call) {
+  StringRef kind = call.getCallee();
+  const Identifier &callee = call.getCalleeIdentifier();
+  if (kind != "glyphs" && kind != "omniglot")
+    return diags.error(callee.loc,
+                       "unknown task source '" + kind +
+                           "' (expected glyphs or omniglot)",
+                       callee.getRange()),
+           failure();
+  ImageSource src;
+  src.kind = kind.str();
+  // omniglot("DIR") may name its folder; --omniglot DIR at run time wins.
+  for (const ExprPtr &arg : call.getArgs()) {
+    auto *path = dyn_cast<StringExpr>(arg.get());
+    if (kind != "omniglot" || path == nullptr || &arg != &call.getArgs()[0])
+      return diags.error(arg->getStartLoc(),
+                         kind == "omniglot"
+                             ? "omniglot takes the data set's folder as a "
+                               "string, then keyword arguments"
+                             : "glyphs takes keyword arguments only (way, "
+                               "rotations)",
+                         arg->getRange()),
+             failure();
+    if (path->getValue().empty() ||
+        llvm::any_of(path->getValue(), [](char c) { return isspace(c); }))
+      return diags.error(arg->getStartLoc(),
+                         "the Omniglot folder must be a non-empty path "
+                         "without spaces",
+                         arg->getRange()),
+             failure();
+    src.root = path->getValue().str();
+  }
+  for (const KeywordArg &kw : call.getKwargs()) {
+    StringRef key = kw.name.name;
+    if (key != "way" && key != "rotations")
+      return diags.error(kw.name.loc,
+                         "'" + kind + "' has no argument '" + key +
+                             "' (it has way and rotations)",
+                         kw.name.getRange()),
+             failure();
+    auto v = evalInt(*kw.value, "'" + key.str() + "'");
+    if (!v)
+      return failure();
+    if (key == "way" && (*v < 2 || *v > 1000))
+      return diags.error(kw.value->getStartLoc(),
+                         "'way' must be between 2 and 1000",
+                         kw.value->getRange()),
+             failure();
+    if (key == "rotations" && *v != 1 && *v != 4)
+      return diags.error(kw.value->getStartLoc(),
+                         "'rotations' must be 1 (none) or 4 (each class also "
+                         "turned by 90, 180 and 270 degrees)",
+                         kw.value->getRange()),
+             failure();
+    (key == "way" ? src.way : src.rotations) = *v;
+  }
+  // Episodes hold 28x28 grey images (ink 1) and one-hot labels.
+  dataFields = {{"x", {28, 28, 1}}, {"y", {src.way}}};
+  imageSource = src;
   return success();
 }
 
@@ -2543,6 +2669,15 @@ std::string MLIRGenImpl::descriptor() {
     d += "meta " + p.name + " " + shape(p.shape) + " " + p.init + "\n";
   for (auto &[name, rest] : dataFields)
     d += "data " + name + " " + shape(rest) + "\n";
+  if (imageSource)
+    d += llvm::formatv("source {0} way {1} rotations {2}{3}\n",
+                       imageSource->kind, imageSource->way,
+                       imageSource->rotations,
+                       imageSource->root.empty() ? ""
+                                                 : " root " + imageSource->root)
+             .str();
+  for (const MetricItem *m : metrics)
+    d += "metric " + m->getName().str() + "\n";
   for (const char *k : {"support", "query", "meta_batch", "train", "eval_tasks",
                         "eval_query", "inner_steps"})
     d += llvm::formatv("setting {0} {1}\n", k, settings[k]).str();
@@ -2665,9 +2800,11 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   std::set<int64_t> sizes{settings["support"], settings["query"],
                           settings["eval_query"]};
   sizes.insert(evalShots.begin(), evalShots.end());
-  for (int64_t n : sizes)
-    if (failed(genSampleKernel(n)))
-      return nullptr;
+  // A built-in source samples in the runtime; sample(n) needs kernels.
+  if (!imageSource)
+    for (int64_t n : sizes)
+      if (failed(genSampleKernel(n)))
+        return nullptr;
   if (failed(genMetaGradKernel(settings["support"], settings["query"])) ||
       failed(genAdaptKernel(settings["support"])))
     return nullptr;
@@ -2686,6 +2823,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
            list == &metaParams, p.loc});
   for (auto &[name, rest] : dataFields)
     info.dataFields.push_back(name);
+  info.usesImages = imageSource.has_value();
 
   SmallVector<Attribute> kernelAttrs;
   for (const std::string &k : kernelNames)

@@ -9,8 +9,8 @@
 //   meta.slice / pad      -> tensor.extract_slice / insert_slice into zeros
 //   meta.random_*         -> linalg.generic hashing (key, stream, index)
 //   meta.reduce_max       -> linalg.generic from -inf
-//   meta.conv2d*          -> one seven-loop linalg.generic each over a padded
-//                            (or, for the input gradient, stride-spread) image
+//   meta.conv2d*          -> left alone: metac-lower-to-runtime-calls turns
+//                            them into calls of the runtime's functions
 //   meta.max_pool_*       -> a window argmax linalg.generic (+ a gather back)
 //
 // Everything except matmul is a linalg.generic so that
@@ -350,102 +350,8 @@ Value buildMatmul(OpBuilder &b, Location loc, meta::MatmulOp m) {
 }
 
 //===----------------------------------------------------------------------===//
-// Convolution and pooling
+// Pooling
 //===----------------------------------------------------------------------===//
-
-/// `x` [N, H, W, C] inside zeros [N, H + 2 ph, W + 2 pw, C].
-Value padImage(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pad) {
-  if (pad[0] == 0 && pad[1] == 0)
-    return x;
-  ArrayRef<int64_t> s = tensorType(x).getShape();
-  auto type = RankedTensorType::get(
-      {s[0], s[1] + 2 * pad[0], s[2] + 2 * pad[1], s[3]}, b.getF32Type());
-  return b.create<tensor::InsertSliceOp>(
-      loc, x, zeros(b, loc, type), ValueRange{}, ValueRange{}, ValueRange{},
-      ArrayRef<int64_t>{0, pad[0], pad[1], 0}, s,
-      ArrayRef<int64_t>{1, 1, 1, 1});
-}
-
-/// A seven-loop contraction: `out` (zero-initialised, `outMap`) accumulates
-/// lhs * rhs. The last loop is a parallel channel loop in every caller, so
-/// the innermost statement is a contiguous row update that vectorises like
-/// the wide matrix product.
-Value buildConvContraction(OpBuilder &b, Location loc, RankedTensorType type,
-                           Value lhs, AffineMap lhsMap, Value rhs,
-                           AffineMap rhsMap, AffineMap outMap) {
-  auto par = utils::IteratorType::parallel,
-       red = utils::IteratorType::reduction;
-  auto flags = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
-  return markContraction(buildGeneric(
-      b, loc, type, ValueRange{lhs, rhs}, {lhsMap, rhsMap},
-      [flags](OpBuilder &nb, Location nl, ValueRange a) {
-        Value p = nb.create<arith::MulFOp>(nl, a[0], a[1], flags);
-        return nb.create<arith::AddFOp>(nl, a[2], p, flags).getResult();
-      },
-      {par, par, par, red, red, red, par}, outMap, zeros(b, loc, type)));
-}
-
-/// conv2d: loops (n, oh, ow, kh, kw, c, f) over the padded image.
-Value buildConv2D(OpBuilder &b, Location loc, meta::Conv2DOp op) {
-  MLIRContext *ctx = b.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  ArrayRef<int64_t> s = op.getStrides();
-  Value xp = padImage(b, loc, op.getInput(), op.getPadding());
-  return buildConvContraction(
-      b, loc, op.getType(), xp,
-      AffineMap::get(7, 0, {d(0), d(1) * s[0] + d(3), d(2) * s[1] + d(4), d(5)},
-                     ctx),
-      op.getFilter(), AffineMap::get(7, 0, {d(3), d(4), d(5), d(6)}, ctx),
-      AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
-}
-
-/// conv2d_filter_grad: loops (kh, kw, c, n, oh, ow, f).
-Value buildConv2DFilterGrad(OpBuilder &b, Location loc,
-                            meta::Conv2DFilterGradOp op) {
-  MLIRContext *ctx = b.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  ArrayRef<int64_t> s = op.getStrides();
-  Value xp = padImage(b, loc, op.getInput(), op.getPadding());
-  return buildConvContraction(
-      b, loc, op.getType(), xp,
-      AffineMap::get(7, 0, {d(3), d(4) * s[0] + d(0), d(5) * s[1] + d(1), d(2)},
-                     ctx),
-      op.getCotangent(), AffineMap::get(7, 0, {d(3), d(4), d(5), d(6)}, ctx),
-      AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
-}
-
-/// conv2d_input_grad as a stride-1 convolution: the cotangent is spread out
-/// by the stride into zeros [N, H + KH - 1, W + KW - 1, F] at offset
-/// (KH - 1 - ph, KW - 1 - pw), then correlated with the filter flipped in
-/// space and with its channels swapped ([KH, KW, F, C]). Loops
-/// (n, i, j, kh, kw, f, c). (With stride s, all but 1/s² of the spread
-/// cotangent is zero: a direct scatter would do less arithmetic.)
-Value buildConv2DInputGrad(OpBuilder &b, Location loc,
-                           meta::Conv2DInputGradOp op) {
-  MLIRContext *ctx = b.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  ArrayRef<int64_t> s = op.getStrides(), p = op.getPadding();
-  ArrayRef<int64_t> x = op.getImageShape(), w = op.getFilterShape(),
-                    g = op.getOutputShape();
-  auto spreadType = RankedTensorType::get(
-      {x[0], x[1] + w[0] - 1, x[2] + w[1] - 1, w[3]}, b.getF32Type());
-  Value spread = b.create<tensor::InsertSliceOp>(
-      loc, op.getCotangent(), zeros(b, loc, spreadType), ValueRange{},
-      ValueRange{}, ValueRange{},
-      ArrayRef<int64_t>{0, w[0] - 1 - p[0], w[1] - 1 - p[1], 0}, g,
-      ArrayRef<int64_t>{1, s[0], s[1], 1});
-  auto flippedType =
-      RankedTensorType::get({w[0], w[1], w[3], w[2]}, b.getF32Type());
-  Value flipped = buildGeneric(
-      b, loc, flippedType, op.getFilter(),
-      AffineMap::get(4, 0, {w[0] - 1 - d(0), w[1] - 1 - d(1), d(3), d(2)}, ctx),
-      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-  return buildConvContraction(
-      b, loc, op.getType(), spread,
-      AffineMap::get(7, 0, {d(0), d(1) + d(3), d(2) + d(4), d(5)}, ctx),
-      flipped, AffineMap::get(7, 0, {d(3), d(4), d(5), d(6)}, ctx),
-      AffineMap::get(7, 0, {d(0), d(1), d(2), d(6)}, ctx));
-}
 
 /// Per pooling window of `input`, the running maximum and, beside it, the
 /// element of `values` at the maximum or, with `wantIndex`, the maximum's
@@ -624,13 +530,6 @@ Value lower(Operation *op, OpBuilder &b) {
               return nb.create<arith::MaximumFOp>(nl, x, acc).getResult();
             });
       })
-      .Case([&](meta::Conv2DOp c) { return buildConv2D(b, loc, c); })
-      .Case([&](meta::Conv2DInputGradOp c) {
-        return buildConv2DInputGrad(b, loc, c);
-      })
-      .Case([&](meta::Conv2DFilterGradOp c) {
-        return buildConv2DFilterGrad(b, loc, c);
-      })
       .Case([&](meta::MaxPoolGatherOp p) {
         return buildWindowArgmax(b, loc, p.getInput(), p.getValues(),
                                  p.getWindow(), p.getType(),
@@ -679,6 +578,11 @@ struct MetaLowerToLinalgPass
       }
     }
     for (Operation *op : ops) {
+      // Convolutions become runtime calls just before bufferization
+      // (metac-lower-to-runtime-calls).
+      if (isa<meta::Conv2DOp, meta::Conv2DInputGradOp,
+              meta::Conv2DFilterGradOp>(op))
+        continue;
       OpBuilder b(op);
       Value replacement = lower(op, b);
       if (!replacement) {

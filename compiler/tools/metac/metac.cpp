@@ -337,7 +337,8 @@ int compile() {
   if (emit == Stage::Object)
     return 0;
 
-  bool ok = linkProgram(objectPath, output, emit == Stage::Library, error);
+  bool ok = linkProgram(objectPath, output, emit == Stage::Library,
+                        info.usesImages, error);
   llvm::sys::fs::remove(tempObject);
   if (!ok)
     return fail(error);

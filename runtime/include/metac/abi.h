@@ -29,6 +29,10 @@ typedef void (*metac_kernel_fn)(void **args);
 ///   param <name> <shape> <init>     adapted model parameter
 ///   meta  <name> <shape> <init>     meta-parameter (outer loop only)
 ///   data  <name> <shape>            task data; its real shape is [n, shape]
+///   source glyphs|omniglot way <n> rotations <1|4> [root <dir>]
+///                                   (optional) the runtime samples image
+///                                   episodes; no sample kernels
+///   metric <name>                   (optional, repeated) evaluation reports
 ///   setting <key> <integer>         support query meta_batch train
 ///                                   eval_tasks eval_query inner_steps
 ///   list <key> <integers...>        eval_steps eval_shots
@@ -59,8 +63,10 @@ typedef void (*metac_kernel_fn)(void **args);
 ///   adapt s        [param_0 .. param_{P-1}, support data..., out adapted
 ///                   model param_0 .. param_{M-1}]
 ///   eval s q       [param_0 .. param_{P-1}, support data..., query data...,
-///                   out losses (one float per eval_steps entry)]
-///                  The objective after k inner steps, for each k listed.
+///                   out values (per eval_steps entry: the loss, then one
+///                   float per metric record)]
+///                  The objective (and metrics) after k inner steps, for
+///                  each k listed.
 const char *metac_program(void);
 
 /// The kernel table, indexed by the ids in the descriptor's kernel records.

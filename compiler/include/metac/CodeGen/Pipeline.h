@@ -50,8 +50,10 @@ bool emitObjectFile(llvm::Module &module, llvm::StringRef path,
 
 /// Links an object with the runtime into an executable, or a shared library
 /// when `shared` is set (no main(); the embedding API of metac/metac.h).
+/// `images`: the program's tasks come from a built-in image source, so an
+/// executable also links the data layer (libmetac_data, FreeType, libpng).
 bool linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                 bool shared, std::string &error);
+                 bool shared, bool images, std::string &error);
 
 } // namespace metac
 

@@ -12,7 +12,8 @@
 // Shape of a program:
 //
 //   Program ── Decl*            TasksDecl | ModelDecl | LearnerDecl
-//   TasksDecl ── latents: Stmt* (DrawStmt | AssignStmt), sample(n) Block
+//   TasksDecl ── latents: Stmt* (DrawStmt | AssignStmt), sample(n) Block,
+//                or a source CallExpr (`tasks Chars = glyphs(way = 5)`)
 //   ModelDecl ── TypedArg*, optional result TypeAST, Block
 //   LearnerDecl ── LearnerItem*
 //   Block ── Stmt*              AssignStmt | DrawStmt | RepeatStmt |
@@ -526,6 +527,7 @@ public:
     Meta,
     Adapt,
     Objective,
+    Metric,
     Optimizer,
     Evaluate
   };
@@ -660,9 +662,8 @@ class ObjectiveItem : public LearnerItem {
 public:
   ObjectiveItem(llvm::SMLoc loc, Identifier paramsName, Identifier dataName,
                 Block body, bool exprForm)
-      : LearnerItem(Kind::Objective, loc), paramsName(std::move(paramsName)),
-        dataName(std::move(dataName)), body(std::move(body)),
-        exprForm(exprForm) {}
+      : ObjectiveItem(Kind::Objective, loc, std::move(paramsName),
+                      std::move(dataName), std::move(body), exprForm) {}
   const Identifier &getParamsName() const { return paramsName; }
   const Identifier &getDataName() const { return dataName; }
   const Block &getBody() const { return body; }
@@ -672,10 +673,38 @@ public:
     return i->getKind() == Kind::Objective;
   }
 
+protected:
+  ObjectiveItem(Kind kind, llvm::SMLoc loc, Identifier paramsName,
+                Identifier dataName, Block body, bool exprForm)
+      : LearnerItem(kind, loc), paramsName(std::move(paramsName)),
+        dataName(std::move(dataName)), body(std::move(body)),
+        exprForm(exprForm) {}
+
 private:
   Identifier paramsName, dataName;
   Block body;
   bool exprForm;
+};
+
+/// `metric accuracy(theta, q) = accuracy(Net(theta, q.x), q.y)`: a scalar
+/// that evaluation reports next to the loss, computed like the objective
+/// (on the query set, after each evaluated number of steps). Not an
+/// ObjectiveItem for dyn_cast, so a learner's objective stays unique.
+class MetricItem : public ObjectiveItem {
+public:
+  MetricItem(llvm::SMLoc loc, Identifier name, Identifier paramsName,
+             Identifier dataName, Block body, bool exprForm)
+      : ObjectiveItem(Kind::Metric, loc, std::move(paramsName),
+                      std::move(dataName), std::move(body), exprForm),
+        name(std::move(name)) {}
+  llvm::StringRef getName() const { return name.name; }
+  const Identifier &getIdentifier() const { return name; }
+  static bool classof(const LearnerItem *i) {
+    return i->getKind() == Kind::Metric;
+  }
+
+private:
+  Identifier name;
 };
 
 /// `optimizer adam(lr = 0.001, beta1 = 0.9)`: KEY KIND(kwargs). The key is
@@ -779,9 +808,15 @@ public:
     sampleBody = std::move(body);
   }
 
+  /// The built-in source of `tasks Chars = glyphs(way = 5)`, or null for a
+  /// distribution written out with latents and sample(n).
+  const CallExpr *getSource() const { return source.get(); }
+  void setSource(std::unique_ptr<CallExpr> call) { source = std::move(call); }
+
   static bool classof(const Decl *d) { return d->getKind() == Kind::Tasks; }
 
 private:
+  std::unique_ptr<CallExpr> source;
   std::vector<StmtPtr> latents;
   llvm::SMLoc sampleLoc;
   Identifier sampleSize;

@@ -95,6 +95,10 @@ private:
                           Identifier &data);
   LearnerItemPtr parseAdaptItem();
   LearnerItemPtr parseObjectiveItem();
+  LearnerItemPtr parseMetricItem();
+  /// `= expr` or a block after `objective(theta, q)` or a metric's header.
+  bool parseScalarBody(const Token &keyword, const Identifier &params,
+                       const Identifier &data, Block &body, bool &exprForm);
   LearnerItemPtr parseOptimizerItem(Identifier key);
   LearnerItemPtr parseEvaluateItem();
   bool parseItemEnd();

@@ -37,6 +37,9 @@ struct ProgramInfo {
   std::vector<std::string> dataFields;
   std::string metaGradKernel; ///< Symbol of the training meta_grad kernel.
   int64_t supportSize = 0, querySize = 0, metaBatch = 0;
+  /// The tasks come from a built-in image source (glyphs or omniglot): the
+  /// executable needs the runtime's data layer.
+  bool usesImages = false;
 };
 
 /// Returns null (after reporting errors) if the program is invalid.

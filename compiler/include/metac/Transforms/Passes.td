@@ -60,6 +60,25 @@ def MetacFuseElementwise : Pass<"metac-fuse-elementwise", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def MetacLowerToRuntimeCalls
+    : Pass<"metac-lower-to-runtime-calls", "mlir::ModuleOp"> {
+  let summary = "Turn convolutions into calls of the runtime's GEMM-based functions";
+  let description = [{
+    `meta.conv2d`, `meta.conv2d_input_grad` and `meta.conv2d_filter_grad`
+    become calls of `metac_conv2d*` (metac/runtime/Builtins.h): the operand
+    tensors are read through `bufferization.to_memref {read_only}`, the
+    result is a fresh `memref.alloc` returned through
+    `bufferization.to_tensor restrict writable`, and buffers are passed as
+    one-element memref views (bare pointers after lowering). Runs right
+    before One-Shot Bufferize, so that no canonicalisation can fold the
+    `to_memref` of a `to_tensor` away and hide a read from the analysis.
+  }];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect", "mlir::memref::MemRefDialect",
+    "mlir::func::FuncDialect", "mlir::arith::ArithDialect"
+  ];
+}
+
 def MetacKernelABI : Pass<"metac-kernel-abi", "mlir::ModuleOp"> {
   let summary = "Give kernels destination-passing memref signatures";
   let description = [{

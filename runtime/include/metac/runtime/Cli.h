@@ -36,6 +36,8 @@ struct Options {
   std::optional<int64_t> EvalTasks;
   bool NoEval = false;
   bool Quiet = false;
+  /// --omniglot DIR: episodes from a real Omniglot folder (image programs).
+  std::string OmniglotRoot;
 };
 
 /// Parses the arguments after argv[0]. Throws Error with exit code 2 and a

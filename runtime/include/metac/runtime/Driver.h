@@ -11,14 +11,18 @@
 #define METAC_RUNTIME_DRIVER_H
 
 #include "metac/abi.h"
+#include "metac/runtime/TaskSource.h"
 
 namespace metac::runtime {
 
 /// Runs a compiled program with the command line Argv[1..Argc). Prints
 /// results to stdout and progress and errors to stderr; returns the exit
-/// code (see ExitCode in Error.h).
+/// code (see ExitCode in Error.h). Images creates the task source of a
+/// program with a `source` record; executables of other programs do not
+/// link the data layer and pass null.
 int runMain(int Argc, char **Argv, const char *Descriptor,
-            const metac_kernel_fn *Kernels);
+            const metac_kernel_fn *Kernels,
+            ImageSourceFactory Images = nullptr);
 
 } // namespace metac::runtime
 

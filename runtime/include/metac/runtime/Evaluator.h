@@ -2,7 +2,7 @@
 //
 // For each shots value s and each of N fresh tasks: sample a support set of s
 // examples and a query set of eval_query examples, run the `eval s q` kernel,
-// and collect one loss per eval_steps entry. The report is the mean and the
+// and collect one loss (and each `metric`) per eval_steps entry. The report is the mean and the
 // 95% confidence interval 1.96 * sd / sqrt(N) per (shots, steps), as in Finn
 // et al. (2017). Tasks come from evalTaskKey(seed, task, shots), so they do
 // not depend on training and are identical in every run with the same seed.
@@ -12,6 +12,7 @@
 #define METAC_RUNTIME_EVALUATOR_H
 
 #include "metac/runtime/Program.h"
+#include "metac/runtime/TaskSource.h"
 #include "metac/runtime/ThreadPool.h"
 
 #include <cstdint>
@@ -37,13 +38,21 @@ struct EvalRow {
   int64_t Steps = 0;
   int64_t Tasks = 0;
   MeanCi Loss;
+  /// One per Program::metrics() entry.
+  std::vector<MeanCi> Metrics;
   /// Tasks whose loss was NaN or infinite (they make Mean non-finite too).
   int64_t NonFinite = 0;
 };
 
 class Evaluator {
 public:
-  Evaluator(const Program &P, ThreadPool &Pool) : P(P), Pool(Pool) {}
+  /// Tasks come from Tasks (evaluation phase), or from the program's sample
+  /// kernels when it is null.
+  Evaluator(const Program &P, ThreadPool &Pool,
+            const TaskSource *Tasks = nullptr)
+      : P(P), Pool(Pool),
+        OwnTasks(Tasks ? nullptr : std::make_unique<KernelTaskSource>(P)),
+        Tasks(Tasks ? *Tasks : *OwnTasks) {}
 
   /// Evaluates FlatParams on Tasks tasks per shots value; one row per
   /// (shots, steps) in descriptor order.
@@ -53,6 +62,8 @@ public:
 private:
   const Program &P;
   ThreadPool &Pool;
+  std::unique_ptr<TaskSource> OwnTasks;
+  const TaskSource &Tasks;
 };
 
 } // namespace metac::runtime

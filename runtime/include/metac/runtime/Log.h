@@ -47,7 +47,9 @@ public:
   MetricsLog &operator=(const MetricsLog &) = delete;
 
   void logIteration(int64_t Iteration, double Loss);
-  void logEvaluation(const std::vector<EvalRow> &Rows);
+  /// Metrics names the EvalRow::Metrics columns (Program::metrics()).
+  void logEvaluation(const std::vector<EvalRow> &Rows,
+                     const std::vector<std::string> &Metrics = {});
 
 private:
   void write(const std::string &Text);

@@ -78,6 +78,20 @@ struct OptimizerSpec {
   float Momentum = 0;
 };
 
+/// Where tasks come from: the program's own `sample` kernels, or a built-in
+/// image source (a `source` record) whose episodes the runtime's data layer
+/// samples: Way classes, split sizes counted in rows (Way x shots).
+struct TaskSourceSpec {
+  enum Kind { Kernels, Glyphs, Omniglot };
+  Kind K = Kernels;
+  int64_t Way = 0;
+  /// 1, or 4 when every class also appears turned by 90, 180 and 270 degrees.
+  int64_t Rotations = 1;
+  /// Omniglot's folder as the program names it (may be empty).
+  std::string Root;
+  bool isImages() const { return K != Kernels; }
+};
+
 /// The `setting` and `list` records. Optional settings carry the defaults
 /// documented in docs/abi.md.
 struct Settings {
@@ -116,6 +130,15 @@ public:
   const std::vector<KernelRecord> &kernels() const { return Kernels; }
   const Settings &settings() const { return Config; }
   const OptimizerSpec &optimizer() const { return Optim; }
+  const TaskSourceSpec &source() const { return Source; }
+  /// The `metric` records: evaluation reports each after the loss.
+  const std::vector<std::string> &metrics() const { return Metrics; }
+  /// Floats an `eval` kernel writes: the loss then each metric, per
+  /// eval_steps entry.
+  int64_t evalOutputs() const {
+    return static_cast<int64_t>(Config.EvalSteps.size() *
+                                (1 + Metrics.size()));
+  }
 
   /// Floats in the flat vector of all parameters.
   int64_t numParameters() const { return FlatSize; }
@@ -147,6 +170,8 @@ private:
   std::vector<KernelRecord> Kernels;
   Settings Config;
   OptimizerSpec Optim;
+  TaskSourceSpec Source;
+  std::vector<std::string> Metrics;
   int64_t FlatSize = 0;
   int64_t ModelFlatSize = 0;
   const metac_kernel_fn *Table = nullptr;

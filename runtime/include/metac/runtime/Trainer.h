@@ -15,6 +15,7 @@
 #include "metac/runtime/Kernels.h"
 #include "metac/runtime/Optimizer.h"
 #include "metac/runtime/Program.h"
+#include "metac/runtime/TaskSource.h"
 #include "metac/runtime/ThreadPool.h"
 
 #include <cstdint>
@@ -28,7 +29,10 @@ struct Checkpoint;
 class Trainer {
 public:
   /// A trainer whose parameters are initialised from Seed, at iteration 0.
-  Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed);
+  /// Tasks come from Tasks (training phase), or from the program's sample
+  /// kernels when it is null; it must outlive the trainer.
+  Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed,
+          const TaskSource *Tasks = nullptr);
 
   /// Continues from a checkpoint (already checked against the program):
   /// parameters, optimiser state, iteration and seed.
@@ -64,6 +68,8 @@ private:
 
   const Program &P;
   ThreadPool &Pool;
+  std::unique_ptr<TaskSource> OwnTasks;
+  const TaskSource &Tasks;
   const KernelRecord &MetaGrad;
   uint64_t Seed;
   int64_t Iteration = 0;

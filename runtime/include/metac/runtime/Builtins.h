@@ -1,0 +1,57 @@
+//===- metac/runtime/Builtins.h - Functions generated code calls -*- C++ -*-===//
+//
+// Most ops are lowered to loops that LLVM compiles. The convolutions are
+// not: as naive seven-deep loop nests they ran at a few percent of the
+// machine's peak, so the lowering calls these functions instead, which turn
+// each convolution into a matrix product (im2col) done by Eigen's blocked,
+// vectorised GEMM, the way XLA's CPU backend hands convolutions to Eigen.
+//
+// Calling convention (docs/abi.md): every argument is a 64-bit integer;
+// buffers are passed as the addresses of dense row-major f32 arrays (the
+// lowering extracts them with memref.extract_aligned_pointer_as_index).
+// Layouts are the dialect's: images NHWC, filters HWCF. The output buffer
+// is overwritten, never read. The functions are pure and thread-safe.
+//
+//===----------------------------------------------------------------------===//
+#ifndef METAC_RUNTIME_BUILTINS_H
+#define METAC_RUNTIME_BUILTINS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The shape arguments shared by the three functions, in this order:
+///   n, h, w, c     input image [n, h, w, c]
+///   kh, kw, f      filter [kh, kw, c, f]
+///   oh, ow         output [n, oh, ow, f]
+///   sh, sw, ph, pw strides and zero padding (each side)
+
+/// out[n, oh, ow, f] = sum_{i, j, c} in[n, oh*sh + i - ph, ow*sw + j - pw, c]
+///                                    * filter[i, j, c, f]
+void metac_conv2d(int64_t in, int64_t filter, int64_t out, int64_t n,
+                  int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw,
+                  int64_t f, int64_t oh, int64_t ow, int64_t sh, int64_t sw,
+                  int64_t ph, int64_t pw);
+
+/// d_in = the gradient of sum(d_out * conv2d(in, filter)) with respect to in.
+void metac_conv2d_input_grad(int64_t d_out, int64_t filter, int64_t d_in,
+                             int64_t n, int64_t h, int64_t w, int64_t c,
+                             int64_t kh, int64_t kw, int64_t f, int64_t oh,
+                             int64_t ow, int64_t sh, int64_t sw, int64_t ph,
+                             int64_t pw);
+
+/// d_filter = the gradient of sum(d_out * conv2d(in, filter)) with respect
+/// to filter.
+void metac_conv2d_filter_grad(int64_t in, int64_t d_out, int64_t d_filter,
+                              int64_t n, int64_t h, int64_t w, int64_t c,
+                              int64_t kh, int64_t kw, int64_t f, int64_t oh,
+                              int64_t ow, int64_t sh, int64_t sw, int64_t ph,
+                              int64_t pw);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // METAC_RUNTIME_BUILTINS_H

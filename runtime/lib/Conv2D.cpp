@@ -1,0 +1,180 @@
+//===- Conv2D.cpp - Convolutions as matrix products -----------------------===//
+//
+// im2col: the receptive fields of a block of output pixels are copied into
+// the rows of a matrix P [pixels, kh*kw*c] (zeros where a field leaves the
+// image), after which
+//   forward        out  = P  x W            W = filter as [kh*kw*c, f]
+//   filter grad    dW  += P^T x dOut
+//   input grad     dP   = dOut x W^T, then each row of dP is added back
+//                  onto the pixels it was copied from (col2im)
+// Images are processed in blocks of about kRowsPerBlock output pixels, so P
+// stays in cache and is reused from a per-thread scratch buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "metac/runtime/Builtins.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+using RowMatrix =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<RowMatrix>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix>;
+
+constexpr int64_t kRowsPerBlock = 512;
+
+struct Conv {
+  int64_t N, H, W, C, KH, KW, F, OH, OW, SH, SW, PH, PW;
+
+  int64_t pixels() const { return OH * OW; }
+  int64_t fieldSize() const { return KH * KW * C; }
+  /// Images per block: about kRowsPerBlock output pixels.
+  int64_t imagesPerBlock() const {
+    return std::max<int64_t>(1, kRowsPerBlock / pixels());
+  }
+  /// A 1x1 stride-1 unpadded convolution reads its input as P directly.
+  bool isPointwise() const {
+    return KH == 1 && KW == 1 && SH == 1 && SW == 1 && PH == 0 && PW == 0;
+  }
+
+  /// Copies the receptive fields of images [n0, n0 + count) into P.
+  void im2col(const float *In, int64_t N0, int64_t Count, float *P) const {
+    for (int64_t Img = N0; Img < N0 + Count; ++Img)
+      for (int64_t Y = 0; Y < OH; ++Y)
+        for (int64_t X = 0; X < OW; ++X) {
+          for (int64_t I = 0; I < KH; ++I) {
+            int64_t IY = Y * SH + I - PH;
+            float *Row = P + I * KW * C;
+            if (IY < 0 || IY >= H) {
+              std::memset(Row, 0, sizeof(float) * KW * C);
+              continue;
+            }
+            for (int64_t J = 0; J < KW; ++J) {
+              int64_t IX = X * SW + J - PW;
+              if (IX < 0 || IX >= W)
+                std::memset(Row + J * C, 0, sizeof(float) * C);
+              else
+                std::memcpy(Row + J * C, In + ((Img * H + IY) * W + IX) * C,
+                            sizeof(float) * C);
+            }
+          }
+          P += fieldSize();
+        }
+  }
+
+  /// Adds the rows of dP back onto the input pixels they came from.
+  void col2im(const float *DP, int64_t N0, int64_t Count, float *DIn) const {
+    for (int64_t Img = N0; Img < N0 + Count; ++Img)
+      for (int64_t Y = 0; Y < OH; ++Y)
+        for (int64_t X = 0; X < OW; ++X) {
+          for (int64_t I = 0; I < KH; ++I) {
+            int64_t IY = Y * SH + I - PH;
+            if (IY < 0 || IY >= H)
+              continue;
+            for (int64_t J = 0; J < KW; ++J) {
+              int64_t IX = X * SW + J - PW;
+              if (IX < 0 || IX >= W)
+                continue;
+              float *Dst = DIn + ((Img * H + IY) * W + IX) * C;
+              const float *Src = DP + (I * KW + J) * C;
+              for (int64_t K = 0; K < C; ++K)
+                Dst[K] += Src[K];
+            }
+          }
+          DP += fieldSize();
+        }
+  }
+};
+
+/// A per-thread buffer for P, grown on demand and kept between calls.
+float *scratch(int64_t Floats) {
+  thread_local std::vector<float> Buffer;
+  if (static_cast<int64_t>(Buffer.size()) < Floats)
+    Buffer.resize(Floats);
+  return Buffer.data();
+}
+
+template <typename T> T *ptr(int64_t Address) {
+  return reinterpret_cast<T *>(static_cast<intptr_t>(Address));
+}
+
+} // namespace
+
+#define METAC_CONV_ARGS                                                        \
+  int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw,          \
+      int64_t f, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t ph,   \
+      int64_t pw
+#define METAC_CONV_INIT {n, h, w, c, kh, kw, f, oh, ow, sh, sw, ph, pw}
+
+extern "C" void metac_conv2d(int64_t in, int64_t filter, int64_t out,
+                             METAC_CONV_ARGS) {
+  const Conv K = METAC_CONV_INIT;
+  const float *In = ptr<const float>(in);
+  ConstMatrixMap Wt(ptr<const float>(filter), K.fieldSize(), K.F);
+  float *Out = ptr<float>(out);
+  const int64_t Block = K.imagesPerBlock();
+  for (int64_t N0 = 0; N0 < K.N; N0 += Block) {
+    int64_t Count = std::min(Block, K.N - N0);
+    int64_t Rows = Count * K.pixels();
+    const float *P = In + N0 * K.H * K.W * K.C;
+    if (!K.isPointwise()) {
+      float *Buffer = scratch(Rows * K.fieldSize());
+      K.im2col(In, N0, Count, Buffer);
+      P = Buffer;
+    }
+    MatrixMap(Out + N0 * K.pixels() * K.F, Rows, K.F).noalias() =
+        ConstMatrixMap(P, Rows, K.fieldSize()) * Wt;
+  }
+}
+
+extern "C" void metac_conv2d_input_grad(int64_t d_out, int64_t filter,
+                                        int64_t d_in, METAC_CONV_ARGS) {
+  const Conv K = METAC_CONV_INIT;
+  const float *DOut = ptr<const float>(d_out);
+  ConstMatrixMap Wt(ptr<const float>(filter), K.fieldSize(), K.F);
+  float *DIn = ptr<float>(d_in);
+  const int64_t Block = K.imagesPerBlock();
+  if (K.isPointwise()) {
+    MatrixMap(DIn, K.N * K.pixels(), K.C).noalias() =
+        ConstMatrixMap(DOut, K.N * K.pixels(), K.F) * Wt.transpose();
+    return;
+  }
+  std::fill(DIn, DIn + K.N * K.H * K.W * K.C, 0.0f);
+  for (int64_t N0 = 0; N0 < K.N; N0 += Block) {
+    int64_t Count = std::min(Block, K.N - N0);
+    int64_t Rows = Count * K.pixels();
+    float *DP = scratch(Rows * K.fieldSize());
+    MatrixMap(DP, Rows, K.fieldSize()).noalias() =
+        ConstMatrixMap(DOut + N0 * K.pixels() * K.F, Rows, K.F) *
+        Wt.transpose();
+    K.col2im(DP, N0, Count, DIn);
+  }
+}
+
+extern "C" void metac_conv2d_filter_grad(int64_t in, int64_t d_out,
+                                         int64_t d_filter, METAC_CONV_ARGS) {
+  const Conv K = METAC_CONV_INIT;
+  const float *In = ptr<const float>(in);
+  const float *DOut = ptr<const float>(d_out);
+  MatrixMap DW(ptr<float>(d_filter), K.fieldSize(), K.F);
+  DW.setZero();
+  const int64_t Block = K.imagesPerBlock();
+  for (int64_t N0 = 0; N0 < K.N; N0 += Block) {
+    int64_t Count = std::min(Block, K.N - N0);
+    int64_t Rows = Count * K.pixels();
+    const float *P = In + N0 * K.H * K.W * K.C;
+    if (!K.isPointwise()) {
+      float *Buffer = scratch(Rows * K.fieldSize());
+      K.im2col(In, N0, Count, Buffer);
+      P = Buffer;
+    }
+    DW.noalias() += ConstMatrixMap(P, Rows, K.fieldSize()).transpose() *
+                    ConstMatrixMap(DOut + N0 * K.pixels() * K.F, Rows, K.F);
+  }
+}
