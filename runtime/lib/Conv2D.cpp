@@ -100,10 +100,6 @@ float *scratch(int64_t Floats) {
   return Buffer.data();
 }
 
-template <typename T> T *ptr(int64_t Address) {
-  return reinterpret_cast<T *>(static_cast<intptr_t>(Address));
-}
-
 } // namespace
 
 #define METAC_CONV_ARGS                                                        \
@@ -112,12 +108,10 @@ template <typename T> T *ptr(int64_t Address) {
       int64_t pw
 #define METAC_CONV_INIT {n, h, w, c, kh, kw, f, oh, ow, sh, sw, ph, pw}
 
-extern "C" void metac_conv2d(int64_t in, int64_t filter, int64_t out,
+extern "C" void metac_conv2d(const float *In, const float *filter, float *Out,
                              METAC_CONV_ARGS) {
   const Conv K = METAC_CONV_INIT;
-  const float *In = ptr<const float>(in);
-  ConstMatrixMap Wt(ptr<const float>(filter), K.fieldSize(), K.F);
-  float *Out = ptr<float>(out);
+  ConstMatrixMap Wt(filter, K.fieldSize(), K.F);
   const int64_t Block = K.imagesPerBlock();
   for (int64_t N0 = 0; N0 < K.N; N0 += Block) {
     int64_t Count = std::min(Block, K.N - N0);
@@ -133,12 +127,10 @@ extern "C" void metac_conv2d(int64_t in, int64_t filter, int64_t out,
   }
 }
 
-extern "C" void metac_conv2d_input_grad(int64_t d_out, int64_t filter,
-                                        int64_t d_in, METAC_CONV_ARGS) {
+extern "C" void metac_conv2d_input_grad(const float *DOut, const float *filter,
+                                        float *DIn, METAC_CONV_ARGS) {
   const Conv K = METAC_CONV_INIT;
-  const float *DOut = ptr<const float>(d_out);
-  ConstMatrixMap Wt(ptr<const float>(filter), K.fieldSize(), K.F);
-  float *DIn = ptr<float>(d_in);
+  ConstMatrixMap Wt(filter, K.fieldSize(), K.F);
   const int64_t Block = K.imagesPerBlock();
   if (K.isPointwise()) {
     MatrixMap(DIn, K.N * K.pixels(), K.C).noalias() =
@@ -157,12 +149,10 @@ extern "C" void metac_conv2d_input_grad(int64_t d_out, int64_t filter,
   }
 }
 
-extern "C" void metac_conv2d_filter_grad(int64_t in, int64_t d_out,
-                                         int64_t d_filter, METAC_CONV_ARGS) {
+extern "C" void metac_conv2d_filter_grad(const float *In, const float *DOut,
+                                         float *d_filter, METAC_CONV_ARGS) {
   const Conv K = METAC_CONV_INIT;
-  const float *In = ptr<const float>(in);
-  const float *DOut = ptr<const float>(d_out);
-  MatrixMap DW(ptr<float>(d_filter), K.fieldSize(), K.F);
+  MatrixMap DW(d_filter, K.fieldSize(), K.F);
   DW.setZero();
   const int64_t Block = K.imagesPerBlock();
   for (int64_t N0 = 0; N0 < K.N; N0 += Block) {

@@ -64,7 +64,7 @@ private:
 class Session {
 public:
   Session(const Program &P, const Options &O, std::unique_ptr<TaskSource> T)
-      : P(P), O(O), Tasks(std::move(T)), Pool(O.Threads),
+      : P(P), O(O), Source(std::move(T)), Pool(O.Threads),
         Began(std::chrono::steady_clock::now()) {}
 
   int run();
@@ -84,7 +84,7 @@ private:
   const Program &P;
   const Options &O;
   /// Null: the program's sample kernels.
-  std::unique_ptr<TaskSource> Tasks;
+  std::unique_ptr<TaskSource> Source;
   ThreadPool Pool;
   std::chrono::steady_clock::time_point Began;
   std::unique_ptr<MetricsLog> Log;
@@ -132,7 +132,7 @@ void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
   const Settings &S = P.settings();
   int64_t Tasks = O.EvalTasks.value_or(S.EvalTasks);
   std::vector<EvalRow> Rows =
-      Evaluator(P, Pool, this->Tasks.get()).run(Params.data(), Seed, Tasks);
+      Evaluator(P, Pool, Source.get()).run(Params.data(), Seed, Tasks);
   const TaskSourceSpec &Src = P.source();
   if (Src.isImages())
     fmt::print("evaluation: {} tasks, {}-way, {} query images per class, "
@@ -175,7 +175,7 @@ int Session::train() {
                   ExitUsage);
     Seed = Resumed->Seed;
   }
-  Trainer T(P, Pool, Seed, Tasks.get());
+  Trainer T(P, Pool, Seed, Source.get());
   if (Resumed)
     T.restore(*Resumed);
   const int64_t Start = T.iteration();

@@ -33,7 +33,7 @@ std::vector<EvalRow> Evaluator::run(const float *FlatParams, uint64_t Seed,
   const size_t NumSteps = S.EvalSteps.size();
   // Per step: the loss, then each metric.
   const size_t PerStep = 1 + P.metrics().size();
-  const size_t PerTask = NumSteps * PerStep;
+  const size_t PerTask = static_cast<size_t>(P.evalOutputs());
   std::vector<EvalRow> Rows;
   for (int64_t Shots : S.EvalShots) {
     const KernelRecord &Eval =
@@ -43,7 +43,7 @@ std::vector<EvalRow> Evaluator::run(const float *FlatParams, uint64_t Seed,
     Pool.parallelFor(static_cast<size_t>(Tasks), [&](size_t I) {
       TaskSplit Support(P, Shots), Query(P, S.EvalQuery);
       uint64_t TaskKey = rng::evalTaskKey(Seed, I, Shots);
-      this->Tasks.sample(TaskKey, Phase::Evaluation, Support, Query);
+      Source.sample(TaskKey, Phase::Evaluation, Support, Query);
       callEval(P, Eval, FlatParams, Support.pointers(), Query.pointers(),
                Outputs.data() + I * PerTask);
     });

@@ -140,9 +140,9 @@ void MetricsLog::logEvaluation(const std::vector<EvalRow> &Rows,
     } else {
       Text += fmt::format("{},{},{},{}", R.Shots, R.Steps,
                           formatNumber(R.Loss.Mean), formatNumber(R.Loss.Ci95));
-      for (const MeanCi &M : R.Metrics)
-        Text += fmt::format(",{},{}", formatNumber(M.Mean),
-                            formatNumber(M.Ci95));
+      for (size_t I = 0; I < R.Metrics.size() && I < Metrics.size(); ++I)
+        Text += fmt::format(",{},{}", formatNumber(R.Metrics[I].Mean),
+                            formatNumber(R.Metrics[I].Ci95));
       Text += "\n";
     }
   }

@@ -405,9 +405,13 @@ void DescriptorParser::parseMetric() {
   enterRank(SourceRank, "metric");
   expectArgs(1, "<name>");
   checkName(Tokens[1], "metric name");
-  if (Tokens[1] == "loss" ||
-      std::find(P.Metrics.begin(), P.Metrics.end(), Tokens[1]) !=
-          P.Metrics.end())
+  for (const char *Column : {"loss", "shots", "steps", "mean", "ci95"})
+    if (Tokens[1] == Column)
+      fail(fmt::format("metric name '{}' is reserved (a column of the "
+                       "evaluation table)",
+                       Tokens[1]));
+  if (std::find(P.Metrics.begin(), P.Metrics.end(), Tokens[1]) !=
+      P.Metrics.end())
     fail(fmt::format("duplicate metric '{}'", Tokens[1]));
   P.Metrics.emplace_back(Tokens[1]);
 }

@@ -16,8 +16,8 @@ using namespace metac::runtime;
 Trainer::Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed,
                  const TaskSource *Source)
     : P(P), Pool(Pool),
-      OwnTasks(Source ? nullptr : std::make_unique<KernelTaskSource>(P)),
-      Tasks(Source ? *Source : *OwnTasks),
+      OwnSource(Source ? nullptr : std::make_unique<KernelTaskSource>(P)),
+      Source(Source ? *Source : *OwnSource),
       MetaGrad(P.requireKernel(KernelRecord::MetaGrad, P.settings().Support,
                                P.settings().Query)),
       Seed(Seed), Params(P.numParameters()), MeanGrad(P.numParameters()),
@@ -93,7 +93,7 @@ double Trainer::step() {
   Pool.parallelFor(B, [&](size_t I) {
     Slot &Sl = Slots[I];
     uint64_t TaskKey = rng::trainTaskKey(Seed, T, I);
-    Tasks.sample(TaskKey, Phase::Training, Sl.Support, Sl.Query);
+    Source.sample(TaskKey, Phase::Training, Sl.Support, Sl.Query);
     Sl.Loss = callMetaGrad(P, MetaGrad, Params.data(), Sl.Support.pointers(),
                            Sl.Query.pointers(), Sl.Grad.data());
     Sl.FirstBad = firstNonFinite(Sl.Grad);

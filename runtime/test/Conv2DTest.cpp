@@ -24,10 +24,6 @@ struct Shape {
   int64_t ow() const { return (W + 2 * PW - KW) / SW + 1; }
 };
 
-int64_t addr(const std::vector<float> &V) {
-  return static_cast<int64_t>(reinterpret_cast<intptr_t>(V.data()));
-}
-
 std::vector<float> randomVector(size_t N, unsigned Seed) {
   std::mt19937 G(Seed);
   std::uniform_real_distribution<float> U(-1, 1);
@@ -71,9 +67,11 @@ TEST_P(Conv2DTest, MatchesTheDefinition) {
       GotDFilter(DFilter.size(), NAN);
 #define SHAPE_ARGS                                                             \
   S.N, S.H, S.W, S.C, S.KH, S.KW, S.F, OH, OW, S.SH, S.SW, S.PH, S.PW
-  metac_conv2d(addr(In), addr(Filter), addr(GotOut), SHAPE_ARGS);
-  metac_conv2d_input_grad(addr(DOut), addr(Filter), addr(GotDIn), SHAPE_ARGS);
-  metac_conv2d_filter_grad(addr(In), addr(DOut), addr(GotDFilter), SHAPE_ARGS);
+  metac_conv2d(In.data(), Filter.data(), GotOut.data(), SHAPE_ARGS);
+  metac_conv2d_input_grad(DOut.data(), Filter.data(), GotDIn.data(),
+                          SHAPE_ARGS);
+  metac_conv2d_filter_grad(In.data(), DOut.data(), GotDFilter.data(),
+                           SHAPE_ARGS);
 #undef SHAPE_ARGS
   auto Expect = [](const std::vector<float> &Got,
                    const std::vector<double> &Want, const char *What) {

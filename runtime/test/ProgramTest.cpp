@@ -410,7 +410,8 @@ TEST(ProgramTest, ImageSourceRecordsAreChecked) {
   EXPECT_EQ(With(6, "source glyphs way 5 rotations 3"),
             "bad program descriptor line 6: rotations must be 1 or 4, found 3");
   EXPECT_EQ(With(7, "metric loss"),
-            "bad program descriptor line 7: duplicate metric 'loss'");
+            "bad program descriptor line 7: metric name 'loss' is reserved (a "
+            "column of the evaluation table)");
   EXPECT_EQ(With(8, "source glyphs way 5 rotations 4"),
             "bad program descriptor line 8: duplicate `source` record");
   // Labels must be one-hot over `way` classes.

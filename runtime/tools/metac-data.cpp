@@ -158,6 +158,22 @@ void info(const Args &A) {
               Set.Height, Set.Width);
 }
 
+/// Image Index of class Class as on paper (dark ink on white), each pixel
+/// repeated Scale x Scale times.
+GrayImage paperImage(const ClassImageSet &Set, int Class, int Index,
+                     int Scale) {
+  GrayImage Img;
+  Img.Width = Set.Width * Scale;
+  Img.Height = Set.Height * Scale;
+  Img.Pixels.resize(static_cast<size_t>(Img.Width) * Img.Height);
+  const uint8_t *Ink = Set.image(Class, Index);
+  for (int Y = 0; Y < Img.Height; ++Y)
+    for (int X = 0; X < Img.Width; ++X)
+      Img.Pixels[Y * Img.Width + X] =
+          255 - Ink[(Y / Scale) * Set.Width + X / Scale];
+  return Img;
+}
+
 void contactSheet(const Args &A) {
   ClassImageSet Set = load(A, nullptr);
   // Alphabets spread evenly over the set, characters evenly over each.
@@ -186,12 +202,11 @@ void contactSheet(const Args &A) {
   Out.Pixels.assign(static_cast<size_t>(Out.Width) * Out.Height, 200);
   for (size_t R = 0; R < Rows.size(); ++R)
     for (int D = 0; D < Columns; ++D) {
-      const uint8_t *Img = Set.image(Rows[R], D);
+      GrayImage Img = paperImage(Set, Rows[R], D, S);
       int OX = Gap + D * CellW, OY = Gap + static_cast<int>(R) * CellH;
-      for (int Y = 0; Y < Set.Height * S; ++Y)
-        for (int X = 0; X < Set.Width * S; ++X)
-          Out.Pixels[(OY + Y) * Out.Width + OX + X] =
-              255 - Img[(Y / S) * Set.Width + X / S];
+      for (int Y = 0; Y < Img.Height; ++Y)
+        std::memcpy(&Out.Pixels[(OY + Y) * Out.Width + OX],
+                    &Img.Pixels[Y * Img.Width], Img.Width);
     }
   writeGrayPng(A.Out, Out);
   std::printf("wrote %s: %zu characters x %d drawers\n", A.Out.c_str(),
@@ -244,15 +259,7 @@ void exportOmniglot(const Args &A) {
         if (A.DrawersGiven)
           ND = std::min(ND, A.Drawers);
         for (int D = 0; D < ND; ++D, ++Images) {
-          GrayImage Img;
-          Img.Width = Set.Width * S;
-          Img.Height = Set.Height * S;
-          Img.Pixels.resize(static_cast<size_t>(Img.Width) * Img.Height);
-          const uint8_t *Ink = Set.image(Cs[J], D);
-          for (int Y = 0; Y < Img.Height; ++Y)
-            for (int X = 0; X < Img.Width; ++X)
-              Img.Pixels[Y * Img.Width + X] =
-                  255 - Ink[(Y / S) * Set.Width + X / S];
+          GrayImage Img = paperImage(Set, Cs[J], D, S);
           std::snprintf(Name, sizeof Name, "%04zu_%02d.png", Classes + 1,
                         D + 1);
           writeGrayPng((CharDir / Name).string(), Img);

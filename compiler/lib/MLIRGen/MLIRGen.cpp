@@ -310,7 +310,8 @@ private:
   /// objective(adapt(params, support), query), the repeat count of adapt
   /// replaced by `steps` if given.
   OptVal metaObjective(ValueRange params, const Val &support, const Val &query,
-                       std::optional<int64_t> steps);
+                       std::optional<int64_t> steps,
+                       const ObjectiveItem *fn = nullptr);
   SmallVector<Type> paramTypes();
   SmallVector<Type> dataTypes(int64_t n);
   Val paramsRecord(ValueRange args);
@@ -2260,15 +2261,16 @@ MLIRGenImpl::TaskKernel MLIRGenImpl::beginTaskKernel(StringRef kind, int64_t s,
 MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
                                                const Val &support,
                                                const Val &query,
-                                               std::optional<int64_t> steps) {
+                                               std::optional<int64_t> steps,
+                                               const ObjectiveItem *fn) {
   scope.push();
   bindMetaParams(params.drop_front(modelParams.size()));
   // Zero steps measures the initialisation itself: no part of adapt runs.
   OptVal adapted = steps && *steps == 0
                        ? OptVal(paramsRecord(params))
                        : runAdapt(paramsRecord(params), support, steps);
-  OptVal loss =
-      adapted ? runObjective(*objective, *adapted, query) : std::nullopt;
+  OptVal loss = adapted ? runObjective(fn ? *fn : *objective, *adapted, query)
+                        : std::nullopt;
   scope.pop();
   return loss;
 }
@@ -2326,14 +2328,7 @@ LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
       return failure();
     losses.push_back(reshape(loss->value, {1}, objective->getLoc()));
     for (const MetricItem *m : metrics) {
-      scope.push();
-      bindMetaParams(k.params.drop_front(modelParams.size()));
-      OptVal adapted = steps == 0 ? OptVal(paramsRecord(k.params))
-                                  : runAdapt(paramsRecord(k.params),
-                                             k.support, steps);
-      OptVal value =
-          adapted ? runObjective(*m, *adapted, k.query) : std::nullopt;
-      scope.pop();
+      OptVal value = metaObjective(k.params, k.support, k.query, steps, m);
       if (!value)
         return failure();
       losses.push_back(reshape(value->value, {1}, m->getLoc()));
@@ -2438,10 +2433,14 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
       diags.note((*same)->getIdentifier().loc, "first defined here");
       return failure();
     }
-    if (m->getName() == "loss")
+    // The evaluation table and log already have these columns and keys.
+    static const char *const reserved[] = {"loss", "shots", "steps", "mean",
+                                           "ci95"};
+    if (llvm::is_contained(reserved, m->getName()))
       return diags.error(m->getIdentifier().loc,
-                         "'loss' is the objective's column in the evaluation "
-                         "table: give the metric another name",
+                         "'" + m->getName() +
+                             "' names a column of the evaluation table: give "
+                             "the metric another name",
                          m->getIdentifier().getRange()),
              failure();
     metrics.push_back(m);
@@ -2587,6 +2586,15 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
       settings[k] *= way;
     for (int64_t &shots : evalShots)
       shots *= way;
+    int64_t largest = std::max({settings["support"], settings["query"],
+                                settings["eval_query"],
+                                *llvm::max_element(evalShots)});
+    if (largest > 100000)
+      return diags.error(tasks->getLoc(),
+                         "an episode of " + std::to_string(largest) +
+                             " images (way x shots) is above the supported "
+                             "100000"),
+             failure();
   }
   return success();
 }
@@ -2615,7 +2623,7 @@ LogicalResult MLIRGenImpl::checkTaskSource(const CallExpr &call) {
                          arg->getRange()),
              failure();
     if (path->getValue().empty() ||
-        llvm::any_of(path->getValue(), [](char c) { return isspace(c); }))
+        llvm::any_of(path->getValue(), [](char c) { return llvm::isSpace(c); }))
       return diags.error(arg->getStartLoc(),
                          "the Omniglot folder must be a non-empty path "
                          "without spaces",

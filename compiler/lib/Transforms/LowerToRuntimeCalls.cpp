@@ -52,9 +52,8 @@ RankedTensorType tensorType(Value v) {
 /// keeps the call a use of the buffer, so metac-plan-buffers cannot hand its
 /// slot to another buffer before the call has run.
 Value bufferArgument(OpBuilder &b, Location loc, Value t, bool readOnly) {
-  auto type = tensorType(t);
   Value m = t;
-  if (!isa<MemRefType>(t.getType()))
+  if (auto type = dyn_cast<RankedTensorType>(t.getType()))
     m = b.create<bufferization::ToMemrefOp>(
         loc, MemRefType::get(type.getShape(), type.getElementType()), t,
         readOnly);

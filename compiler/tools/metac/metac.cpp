@@ -135,11 +135,19 @@ std::string libraryHeader(const ProgramInfo &info) {
   return h + kEmbeddingHeader;
 }
 
+/// A convolution, or either of its gradients, as a GEMM: 2 * (output
+/// pixels x filters) * (kh x kw x channels).
+int64_t convFlops(Type output, Type filter) {
+  auto w = cast<RankedTensorType>(filter);
+  return 2 * cast<RankedTensorType>(output).getNumElements() *
+         (w.getNumElements() / w.getDimSize(3));
+}
+
 /// Floating-point operations of one call of `kernel` (meta dialect, after
-/// differentiation): 2mnk per matrix product, one per element for
-/// elementwise ops (transcendentals included) and per input element for
-/// reductions; data movement (broadcast, reshape, transpose, slice, pad)
-/// counts nothing.
+/// differentiation): 2mnk per matrix product and per convolution (as the
+/// GEMM it is), one per element for elementwise ops (transcendentals
+/// included) and per input element for reductions; data movement
+/// (broadcast, reshape, transpose, slice, pad) counts nothing.
 int64_t countFlops(func::FuncOp kernel) {
   int64_t flops = 0;
   kernel.walk([&](Operation *op) {
@@ -151,6 +159,12 @@ int64_t countFlops(func::FuncOp kernel) {
     if (auto mm = dyn_cast<meta::MatmulOp>(op)) {
       auto a = cast<RankedTensorType>(mm.getLhs().getType());
       flops += 2 * type.getNumElements() * a.getDimSize(1);
+    } else if (auto c = dyn_cast<meta::Conv2DOp>(op)) {
+      flops += convFlops(c.getType(), c.getFilter().getType());
+    } else if (auto g = dyn_cast<meta::Conv2DInputGradOp>(op)) {
+      flops += convFlops(g.getCotangent().getType(), g.getFilter().getType());
+    } else if (auto g = dyn_cast<meta::Conv2DFilterGradOp>(op)) {
+      flops += convFlops(g.getCotangent().getType(), g.getType());
     } else if (auto r = dyn_cast<meta::ReduceSumOp>(op)) {
       flops += cast<RankedTensorType>(r.getInput().getType()).getNumElements();
     } else if (!isa<meta::BroadcastOp, meta::ReshapeOp, meta::TransposeOp,

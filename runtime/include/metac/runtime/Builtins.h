@@ -6,11 +6,12 @@
 // each convolution into a matrix product (im2col) done by Eigen's blocked,
 // vectorised GEMM, the way XLA's CPU backend hands convolutions to Eigen.
 //
-// Calling convention (docs/abi.md): every argument is a 64-bit integer;
-// buffers are passed as the addresses of dense row-major f32 arrays (the
-// lowering extracts them with memref.extract_aligned_pointer_as_index).
-// Layouts are the dialect's: images NHWC, filters HWCF. The output buffer
-// is overwritten, never read. The functions are pure and thread-safe.
+// Calling convention: buffers are dense row-major f32 arrays, passed as
+// pointers (the lowering passes memref<1xf32> views of them, which the
+// bare-pointer convention turns into pointers), then the shape as 64-bit
+// integers. Layouts are the dialect's: images NHWC, filters HWCF. The
+// output buffer is overwritten, never read, and never overlaps an input.
+// The functions are pure and thread-safe.
 //
 //===----------------------------------------------------------------------===//
 #ifndef METAC_RUNTIME_BUILTINS_H
@@ -30,13 +31,14 @@ extern "C" {
 
 /// out[n, oh, ow, f] = sum_{i, j, c} in[n, oh*sh + i - ph, ow*sw + j - pw, c]
 ///                                    * filter[i, j, c, f]
-void metac_conv2d(int64_t in, int64_t filter, int64_t out, int64_t n,
+void metac_conv2d(const float *in, const float *filter, float *out, int64_t n,
                   int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw,
                   int64_t f, int64_t oh, int64_t ow, int64_t sh, int64_t sw,
                   int64_t ph, int64_t pw);
 
 /// d_in = the gradient of sum(d_out * conv2d(in, filter)) with respect to in.
-void metac_conv2d_input_grad(int64_t d_out, int64_t filter, int64_t d_in,
+void metac_conv2d_input_grad(const float *d_out, const float *filter,
+                             float *d_in,
                              int64_t n, int64_t h, int64_t w, int64_t c,
                              int64_t kh, int64_t kw, int64_t f, int64_t oh,
                              int64_t ow, int64_t sh, int64_t sw, int64_t ph,
@@ -44,7 +46,8 @@ void metac_conv2d_input_grad(int64_t d_out, int64_t filter, int64_t d_in,
 
 /// d_filter = the gradient of sum(d_out * conv2d(in, filter)) with respect
 /// to filter.
-void metac_conv2d_filter_grad(int64_t in, int64_t d_out, int64_t d_filter,
+void metac_conv2d_filter_grad(const float *in, const float *d_out,
+                              float *d_filter,
                               int64_t n, int64_t h, int64_t w, int64_t c,
                               int64_t kh, int64_t kw, int64_t f, int64_t oh,
                               int64_t ow, int64_t sh, int64_t sw, int64_t ph,

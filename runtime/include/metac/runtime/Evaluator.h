@@ -46,13 +46,16 @@ struct EvalRow {
 
 class Evaluator {
 public:
-  /// Tasks come from Tasks (evaluation phase), or from the program's sample
+  /// Tasks come from Source (evaluation phase), or from the program's sample
   /// kernels when it is null.
   Evaluator(const Program &P, ThreadPool &Pool,
-            const TaskSource *Tasks = nullptr)
+            const TaskSource *Source = nullptr)
       : P(P), Pool(Pool),
-        OwnTasks(Tasks ? nullptr : std::make_unique<KernelTaskSource>(P)),
-        Tasks(Tasks ? *Tasks : *OwnTasks) {}
+        OwnSource(Source ? nullptr : std::make_unique<KernelTaskSource>(P)),
+        Source(Source ? *Source : *OwnSource) {}
+  // Source may point into the evaluator itself (OwnSource).
+  Evaluator(const Evaluator &) = delete;
+  Evaluator &operator=(const Evaluator &) = delete;
 
   /// Evaluates FlatParams on Tasks tasks per shots value; one row per
   /// (shots, steps) in descriptor order.
@@ -62,8 +65,8 @@ public:
 private:
   const Program &P;
   ThreadPool &Pool;
-  std::unique_ptr<TaskSource> OwnTasks;
-  const TaskSource &Tasks;
+  std::unique_ptr<TaskSource> OwnSource;
+  const TaskSource &Source;
 };
 
 } // namespace metac::runtime

@@ -57,7 +57,8 @@ float callMetaGrad(const Program &P, const KernelRecord &K,
 void callAdapt(const Program &P, const KernelRecord &K, const float *FlatParams,
                const float *const *Support, float *AdaptedModel);
 
-/// Runs `eval s q`: writes one loss per eval_steps entry into Losses.
+/// Runs `eval s q`: writes Program::evalOutputs() floats into Losses: per
+/// eval_steps entry, the loss, then each metric.
 void callEval(const Program &P, const KernelRecord &K, const float *FlatParams,
               const float *const *Support, const float *const *Query,
               float *Losses);

@@ -29,10 +29,14 @@ struct Checkpoint;
 class Trainer {
 public:
   /// A trainer whose parameters are initialised from Seed, at iteration 0.
-  /// Tasks come from Tasks (training phase), or from the program's sample
+  /// Tasks come from Source (training phase), or from the program's sample
   /// kernels when it is null; it must outlive the trainer.
   Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed,
-          const TaskSource *Tasks = nullptr);
+          const TaskSource *Source = nullptr);
+
+  // Source may point into the trainer itself (OwnSource).
+  Trainer(const Trainer &) = delete;
+  Trainer &operator=(const Trainer &) = delete;
 
   /// Continues from a checkpoint (already checked against the program):
   /// parameters, optimiser state, iteration and seed.
@@ -68,8 +72,8 @@ private:
 
   const Program &P;
   ThreadPool &Pool;
-  std::unique_ptr<TaskSource> OwnTasks;
-  const TaskSource &Tasks;
+  std::unique_ptr<TaskSource> OwnSource;
+  const TaskSource &Source;
   const KernelRecord &MetaGrad;
   uint64_t Seed;
   int64_t Iteration = 0;
