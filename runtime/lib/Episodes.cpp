@@ -59,6 +59,15 @@ EpisodeSampler::EpisodeSampler(const ClassImageSet &Set, Split S,
                   std::to_string(Shape.QueryPerClass) + " query");
     Pool.push_back(static_cast<int>(C));
   }
+  if (Shape.labelWidth() < Shape.Way)
+    throw Error("episodes: labels are " + std::to_string(Shape.labelWidth()) +
+                " wide, fewer than " + std::to_string(Shape.Way) + "-way");
+  if (Shape.GlobalLabels && numClasses() > Shape.labelWidth())
+    throw Error("episodes: the " + std::string(splitName(S)) + " split has " +
+                std::to_string(numClasses()) + " classes" +
+                (Shape.Rotations ? " (with rotations)" : "") +
+                ", more than the " + std::to_string(Shape.labelWidth()) +
+                " the labels can name (pretrain_classes)");
   if (numClasses() < Shape.Way)
     throw Error("episodes: the " + std::string(splitName(S)) + " split has " +
                 std::to_string(numClasses()) + " classes" +
@@ -70,6 +79,7 @@ void EpisodeSampler::sample(uint64_t TaskKey, float *SupportX, float *SupportY,
                             float *QueryX, float *QueryY,
                             EpisodeInfo *Info) const {
   const int Way = Shape.Way, K = Shape.Shots, Q = Shape.QueryPerClass;
+  const size_t Width = Shape.labelWidth();
   const int M = numClasses();
   // Floyd's algorithm: Way distinct classes out of M with Way draws,
   // whatever M is. Sorted afterwards so the row order is canonical; the
@@ -89,17 +99,18 @@ void EpisodeSampler::sample(uint64_t TaskKey, float *SupportX, float *SupportY,
     *Info = EpisodeInfo();
     for (int C : Chosen)
       Info->Classes.push_back(Pool[C / Turns] * Turns + C % Turns);
-    Info->Labels = Labels;
+    Info->Labels = Shape.GlobalLabels ? Chosen : Labels;
   }
   const size_t Pixels = Set.imageSize();
   const int N = Set.Width;
   std::vector<uint8_t> Rotated(Pixels);
-  std::fill(SupportY, SupportY + static_cast<size_t>(Way) * K * Way, 0.0f);
-  std::fill(QueryY, QueryY + static_cast<size_t>(Way) * Q * Way, 0.0f);
+  std::fill(SupportY, SupportY + static_cast<size_t>(Way) * K * Width, 0.0f);
+  std::fill(QueryY, QueryY + static_cast<size_t>(Way) * Q * Width, 0.0f);
   for (int J = 0; J < Way; ++J) {
     int Class = Pool[Chosen[J] / Turns];
     int Quarter = Chosen[J] % Turns;
     const CharacterClass &C = Set.Classes[Class];
+    const int Label = Shape.GlobalLabels ? Chosen[J] : Labels[J];
     std::vector<int> Order = permutation(
         rng::CounterRng(rng::combine(rng::combine(TaskKey, DrawerStream),
                                      static_cast<uint64_t>(Chosen[J]))),
@@ -112,15 +123,15 @@ void EpisodeSampler::sample(uint64_t TaskKey, float *SupportX, float *SupportY,
       }
       for (size_t P = 0; P < Pixels; ++P)
         X[P] = Src[P] / 255.0f;
-      Y[Labels[J]] = 1.0f;
+      Y[Label] = 1.0f;
     };
     for (int I = 0; I < K; ++I) {
       size_t Row = static_cast<size_t>(J) * K + I;
-      Emit(Order[I], SupportX + Row * Pixels, SupportY + Row * Way);
+      Emit(Order[I], SupportX + Row * Pixels, SupportY + Row * Width);
     }
     for (int I = 0; I < Q; ++I) {
       size_t Row = static_cast<size_t>(J) * Q + I;
-      Emit(Order[K + I], QueryX + Row * Pixels, QueryY + Row * Way);
+      Emit(Order[K + I], QueryX + Row * Pixels, QueryY + Row * Width);
     }
     if (Info) {
       Info->SupportImages.emplace_back(Order.begin(), Order.begin() + K);

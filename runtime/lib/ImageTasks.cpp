@@ -91,6 +91,8 @@ void ImageTaskSource::addSampler(Phase Ph, int64_t SupportRows,
   Shape.Shots = static_cast<int>(SupportRows / Src.Way);
   Shape.QueryPerClass = static_cast<int>(QueryRows / Src.Way);
   Shape.Rotations = Src.Rotations == 4;
+  Shape.LabelWidth = static_cast<int>(Src.labelWidth());
+  Shape.GlobalLabels = Src.Classes > 0 && Ph == Phase::Training;
   Split Which = Ph == Phase::Training ? Split::Background : Split::Evaluation;
   // EpisodeSampler's own message names the split and what it lacks.
   Samplers.try_emplace({Ph, SupportRows, QueryRows}, Set, Which, Shape);

@@ -380,11 +380,19 @@ void DescriptorParser::parseSource() {
   if (SawSource)
     fail("duplicate `source` record");
   SawSource = true;
-  const char *Usage =
-      "`source glyphs|omniglot way <n> rotations <1|4> [root <dir>]`";
-  if ((Tokens.size() != 6 && Tokens.size() != 8) || Tokens[2] != "way" ||
-      Tokens[4] != "rotations" || (Tokens.size() == 8 && Tokens[6] != "root"))
+  const char *Usage = "`source glyphs|omniglot way <n> rotations <1|4> "
+                      "[classes <n>] [root <dir>]`";
+  if (Tokens.size() < 6 || Tokens.size() % 2 != 0 || Tokens[2] != "way" ||
+      Tokens[4] != "rotations")
     fail(fmt::format("expected {}", Usage));
+  for (size_t I = 6; I < Tokens.size(); I += 2) {
+    if (Tokens[I] == "classes" && I == 6)
+      P.Source.Classes = parseInt(Tokens[I + 1], "classes", 2);
+    else if (Tokens[I] == "root" && I + 2 == Tokens.size())
+      P.Source.Root = std::string(Tokens[I + 1]);
+    else
+      fail(fmt::format("expected {}", Usage));
+  }
   TaskSourceSpec &S = P.Source;
   if (Tokens[1] == "glyphs")
     S.K = TaskSourceSpec::Glyphs;
@@ -397,8 +405,8 @@ void DescriptorParser::parseSource() {
   S.Rotations = parseInt(Tokens[5], "rotations", 1);
   if (S.Rotations != 1 && S.Rotations != 4)
     fail(fmt::format("rotations must be 1 or 4, found {}", S.Rotations));
-  if (Tokens.size() == 8)
-    S.Root = std::string(Tokens[7]);
+  if (S.Classes && S.Classes < S.Way)
+    fail(fmt::format("classes {} is below way {}", S.Classes, S.Way));
 }
 
 void DescriptorParser::parseMetric() {
@@ -608,10 +616,10 @@ void Program::validate() {
   // Episodes: [n, 28, 28, 1] images and [n, way] one-hot labels, n a whole
   // number of examples per class.
   if (Data.size() != 2 || Data[0].Shape != std::vector<int64_t>{28, 28, 1} ||
-      Data[1].Shape != std::vector<int64_t>{Source.Way})
+      Data[1].Shape != std::vector<int64_t>{Source.labelWidth()})
     Fail(fmt::format("a `source` program needs `data <x> 28x28x1` and "
                      "`data <y> {}` (images, one-hot labels)",
-                     Source.Way));
+                     Source.labelWidth()));
   std::vector<int64_t> Sizes = {Config.Support, Config.Query, Config.EvalQuery};
   Sizes.insert(Sizes.end(), Config.EvalShots.begin(), Config.EvalShots.end());
   for (int64_t N : Sizes)

@@ -52,9 +52,9 @@ Episode sample(const EpisodeSampler &S, uint64_t Key) {
   const EpisodeShape &Sh = S.shape();
   Episode E;
   E.SX.resize(Sh.Way * Sh.Shots * S.imageSize());
-  E.SY.resize(Sh.Way * Sh.Shots * Sh.Way);
+  E.SY.resize(Sh.Way * Sh.Shots * Sh.labelWidth());
   E.QX.resize(Sh.Way * Sh.QueryPerClass * S.imageSize());
-  E.QY.resize(Sh.Way * Sh.QueryPerClass * Sh.Way);
+  E.QY.resize(Sh.Way * Sh.QueryPerClass * Sh.labelWidth());
   S.sample(Key, E.SX.data(), E.SY.data(), E.QX.data(), E.QY.data(), &E.Info);
   return E;
 }
@@ -219,6 +219,43 @@ TEST(EpisodesTest, RotationsAreExtraClasses) {
     }
   }
   EXPECT_EQ(Quarters.size(), 4u);
+}
+
+TEST(EpisodesTest, PretrainingLabelsNameTheClass) {
+  ClassImageSet Set = syntheticSet();
+  // 12 background classes, 48 with rotations; labels 50 wide.
+  EpisodeShape Shape{5, 1, 2, true, 50, true};
+  EpisodeSampler S(Set, Split::Background, Shape);
+  for (uint64_t Key = 0; Key < 20; ++Key) {
+    Episode E = sample(S, Key);
+    for (int J = 0; J < 5; ++J) {
+      // The label is the class's index among the split's expanded classes:
+      // the same class always gets the same label, whatever the episode.
+      int Expanded = E.Info.Classes[J];
+      int Label = E.Info.Labels[J];
+      EXPECT_EQ(Label / 4, Expanded / 4) << "background classes come first";
+      EXPECT_EQ(Label % 4, Expanded % 4);
+      for (int Row : {J * 2, J * 2 + 1})
+        for (int Col = 0; Col < 50; ++Col)
+          EXPECT_EQ(E.QY[Row * 50 + Col], Col == Label ? 1.0f : 0.0f);
+      EXPECT_EQ(E.SY[J * 50 + Label], 1.0f);
+    }
+  }
+  // Too narrow to name every class.
+  Shape.LabelWidth = 40;
+  EXPECT_THROW(EpisodeSampler(Set, Split::Background, Shape), Error);
+  // Evaluation episodes in wide rows: the way labels, then zeros.
+  EpisodeShape Wide{3, 1, 1, false, 10, false};
+  Episode E = sample(EpisodeSampler(Set, Split::Evaluation, Wide), 7);
+  for (int Row = 0; Row < 3; ++Row) {
+    float Sum = 0;
+    for (int Col = 0; Col < 10; ++Col) {
+      Sum += E.QY[Row * 10 + Col];
+      if (Col >= 3)
+        EXPECT_EQ(E.QY[Row * 10 + Col], 0.0f);
+    }
+    EXPECT_EQ(Sum, 1.0f);
+  }
 }
 
 TEST(EpisodesTest, Errors) {

@@ -393,6 +393,15 @@ TEST(ProgramTest, ImageSourceNeedsNoSampleKernels) {
   P = Program::parse(join(Lines));
   EXPECT_EQ(P.source().K, TaskSourceSpec::Omniglot);
   EXPECT_EQ(P.source().Root, "/data/omniglot");
+
+  // Pretraining labels: y is `classes` wide.
+  Lines = imageLines();
+  Lines[4] = "data y 12";
+  Lines[5] = "source glyphs way 5 rotations 4 classes 12 root /d";
+  P = Program::parse(join(Lines));
+  EXPECT_EQ(P.source().Classes, 12);
+  EXPECT_EQ(P.source().labelWidth(), 12);
+  EXPECT_EQ(P.source().Root, "/d");
 }
 
 TEST(ProgramTest, ImageSourceRecordsAreChecked) {
@@ -406,7 +415,12 @@ TEST(ProgramTest, ImageSourceRecordsAreChecked) {
             "glyphs or omniglot)");
   EXPECT_EQ(With(6, "source glyphs way 5"),
             "bad program descriptor line 6: expected `source glyphs|omniglot "
-            "way <n> rotations <1|4> [root <dir>]`");
+            "way <n> rotations <1|4> [classes <n>] [root <dir>]`");
+  EXPECT_EQ(With(6, "source glyphs way 5 rotations 4 root /d classes 9"),
+            "bad program descriptor line 6: expected `source glyphs|omniglot "
+            "way <n> rotations <1|4> [classes <n>] [root <dir>]`");
+  EXPECT_EQ(With(6, "source glyphs way 5 rotations 4 classes 4"),
+            "bad program descriptor line 6: classes 4 is below way 5");
   EXPECT_EQ(With(6, "source glyphs way 5 rotations 3"),
             "bad program descriptor line 6: rotations must be 1 or 4, found 3");
   EXPECT_EQ(With(7, "metric loss"),

@@ -348,6 +348,11 @@ private:
     std::string root; // omniglot's folder, if given in the program
     int64_t way = 5;
     int64_t rotations = 4;
+    // pretrain_classes: training rows are labelled by their class among
+    // this many background classes (supervised pretraining, no episodes'
+    // label permutation); evaluation episodes put their way labels in the
+    // first columns. 0: off, labels are way wide.
+    int64_t classes = 0;
   };
   std::optional<ImageSource> imageSource;
   const RepeatStmt *innerLoop = nullptr; // The adapt block's repeat.
@@ -818,6 +823,54 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
                   args[0]->getRange());
     return Val::tensor(
         reshape(x->value, {shape[0], numElements(x->value) / shape[0]}, l));
+  }
+
+  // first(x, k, axis = -1): the first k entries along an axis (a head's
+  // first k logits, say).
+  if (name == "first") {
+    if (!arity(2, 2))
+      return std::nullopt;
+    OptVal x = evalTensor(*args[0], "the argument of first()");
+    std::optional<int64_t> k =
+        x ? evalInt(*args[1], "the count of first()") : std::nullopt;
+    if (!k)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(x->value);
+    if (shape.empty())
+      return fail(args[0]->getStartLoc(),
+                  "first() needs a tensor with an axis, got " + describe(*x),
+                  args[0]->getRange());
+    int64_t axis = -1;
+    for (const KeywordArg &kw : call.getKwargs()) {
+      if (kw.name.name != "axis")
+        return fail(kw.name.loc,
+                    "first() takes no keyword argument '" + kw.name.name +
+                        "' (it has axis)",
+                    kw.name.getRange());
+      std::optional<int64_t> a = evalInt(*kw.value, "an axis");
+      if (!a)
+        return std::nullopt;
+      axis = *a;
+      if (axis < -(int64_t)shape.size() || axis >= (int64_t)shape.size())
+        return fail(kw.value->getStartLoc(),
+                    llvm::formatv("axis {0} is out of range for a value of "
+                                  "shape {1}",
+                                  *a, shapeString(shape)),
+                    kw.value->getRange());
+    }
+    if (axis < 0)
+      axis += shape.size();
+    if (*k < 1 || *k > shape[axis])
+      return fail(args[1]->getStartLoc(),
+                  llvm::formatv("first() takes 1 to {0} entries of axis {1} "
+                                "of shape {2}, not {3}",
+                                shape[axis], axis, shapeString(shape), *k),
+                  args[1]->getRange());
+    SmallVector<int64_t> kept(shape.begin(), shape.end());
+    kept[axis] = *k;
+    return Val::tensor(builder.create<meta::SliceOp>(
+        ml, f32(kept), x->value,
+        builder.getDenseI64ArrayAttr(SmallVector<int64_t>(shape.size(), 0))));
   }
 
   if (name == "maximum" || name == "minimum") {
@@ -2633,10 +2686,10 @@ LogicalResult MLIRGenImpl::checkTaskSource(const CallExpr &call) {
   }
   for (const KeywordArg &kw : call.getKwargs()) {
     StringRef key = kw.name.name;
-    if (key != "way" && key != "rotations")
+    if (key != "way" && key != "rotations" && key != "pretrain_classes")
       return diags.error(kw.name.loc,
                          "'" + kind + "' has no argument '" + key +
-                             "' (it has way and rotations)",
+                             "' (it has way, rotations and pretrain_classes)",
                          kw.name.getRange()),
              failure();
     auto v = evalInt(*kw.value, "'" + key.str() + "'");
@@ -2653,10 +2706,23 @@ LogicalResult MLIRGenImpl::checkTaskSource(const CallExpr &call) {
                          "turned by 90, 180 and 270 degrees)",
                          kw.value->getRange()),
              failure();
-    (key == "way" ? src.way : src.rotations) = *v;
+    if (key == "pretrain_classes" && (*v < 2 || *v > 100000))
+      return diags.error(kw.value->getStartLoc(),
+                         "'pretrain_classes' must be between 2 and 100000",
+                         kw.value->getRange()),
+             failure();
+    (key == "way"         ? src.way
+     : key == "rotations" ? src.rotations
+                          : src.classes) = *v;
   }
+  if (src.classes && src.classes < src.way)
+    return diags.error(call.getLoc(),
+                       "'pretrain_classes' must be at least 'way' (the "
+                       "evaluation labels are its first columns)"),
+           failure();
   // Episodes hold 28x28 grey images (ink 1) and one-hot labels.
-  dataFields = {{"x", {28, 28, 1}}, {"y", {src.way}}};
+  dataFields = {{"x", {28, 28, 1}},
+                {"y", {src.classes ? src.classes : src.way}}};
   imageSource = src;
   return success();
 }
@@ -2678,9 +2744,12 @@ std::string MLIRGenImpl::descriptor() {
   for (auto &[name, rest] : dataFields)
     d += "data " + name + " " + shape(rest) + "\n";
   if (imageSource)
-    d += llvm::formatv("source {0} way {1} rotations {2}{3}\n",
+    d += llvm::formatv("source {0} way {1} rotations {2}{3}{4}\n",
                        imageSource->kind, imageSource->way,
                        imageSource->rotations,
+                       imageSource->classes
+                           ? " classes " + std::to_string(imageSource->classes)
+                           : "",
                        imageSource->root.empty() ? ""
                                                  : " root " + imageSource->root)
              .str();

@@ -29,7 +29,8 @@ typedef void (*metac_kernel_fn)(void **args);
 ///   param <name> <shape> <init>     adapted model parameter
 ///   meta  <name> <shape> <init>     meta-parameter (outer loop only)
 ///   data  <name> <shape>            task data; its real shape is [n, shape]
-///   source glyphs|omniglot way <n> rotations <1|4> [root <dir>]
+///   source glyphs|omniglot way <n> rotations <1|4> [classes <n>]
+///          [root <dir>]
 ///                                   (optional) the runtime samples image
 ///                                   episodes; no sample kernels
 ///   metric <name>                   (optional, repeated) evaluation reports

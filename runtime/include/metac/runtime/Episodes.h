@@ -39,6 +39,14 @@ struct EpisodeShape {
   int Shots = 1;
   int QueryPerClass = 15;
   bool Rotations = true;
+  /// Columns of a label row (0: Way). Wider rows are zero past the label.
+  int LabelWidth = 0;
+  /// Label each row by its class's index among the split's (expanded)
+  /// classes instead of the episode's permutation of 0..Way-1: the labels of
+  /// supervised pretraining. Needs LabelWidth >= the split's classes.
+  bool GlobalLabels = false;
+
+  int labelWidth() const { return LabelWidth ? LabelWidth : Way; }
 };
 
 /// What an episode drew, for tests and for a person looking at one.

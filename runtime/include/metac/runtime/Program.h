@@ -89,6 +89,12 @@ struct TaskSourceSpec {
   int64_t Rotations = 1;
   /// Omniglot's folder as the program names it (may be empty).
   std::string Root;
+  /// Nonzero for supervised pretraining (`classes G`): labels are G wide;
+  /// training rows are labelled by their class among the background
+  /// classes, evaluation episodes use the first Way columns.
+  int64_t Classes = 0;
+  /// Columns of the label tensor.
+  int64_t labelWidth() const { return Classes ? Classes : Way; }
   bool isImages() const { return K != Kernels; }
 };
 
