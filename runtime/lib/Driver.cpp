@@ -280,6 +280,7 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
       TaskSourceOptions TO;
       TO.OmniglotRoot = O.OmniglotRoot;
       TO.Verbose = !O.Quiet;
+      TO.Evaluation = !O.NoEval;
       Tasks = Images(P, TO);
     } else if (!O.OmniglotRoot.empty()) {
       throw Error(fmt::format("error: --omniglot: program '{}' samples its "

@@ -79,8 +79,9 @@ ImageTaskSource::ImageTaskSource(const Program &P,
   }
   const Settings &S = P.settings();
   addSampler(Phase::Training, S.Support, S.Query);
-  for (int64_t Shots : S.EvalShots)
-    addSampler(Phase::Evaluation, Shots, S.EvalQuery);
+  if (Options.Evaluation)
+    for (int64_t Shots : S.EvalShots)
+      addSampler(Phase::Evaluation, Shots, S.EvalQuery);
 }
 
 void ImageTaskSource::addSampler(Phase Ph, int64_t SupportRows,

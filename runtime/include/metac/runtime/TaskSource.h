@@ -53,6 +53,9 @@ struct TaskSourceOptions {
   std::string OmniglotRoot;
   /// Print what is being loaded (a glyph set build takes seconds).
   bool Verbose = true;
+  /// Whether evaluation tasks will be asked for (not with --no-eval), so a
+  /// folder too small for evaluation episodes can still train.
+  bool Evaluation = true;
 };
 
 /// Creates the source of a program with a `source` record; throws Error when
