@@ -106,7 +106,8 @@ float *scratch(int64_t Floats) {
   int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw,          \
       int64_t f, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t ph,   \
       int64_t pw
-#define METAC_CONV_INIT {n, h, w, c, kh, kw, f, oh, ow, sh, sw, ph, pw}
+#define METAC_CONV_INIT                                                        \
+  { n, h, w, c, kh, kw, f, oh, ow, sh, sw, ph, pw }
 
 extern "C" void metac_conv2d(const float *In, const float *filter, float *Out,
                              METAC_CONV_ARGS) {

@@ -71,8 +71,9 @@ ImageTaskSource::ImageTaskSource(const Program &P,
     GlyphLoadInfo Info;
     Set = loadGlyphSet(GlyphOptions(), &Info);
     if (Options.Verbose)
-      fmt::print(stderr, "glyphs: {} classes in {} alphabets, {} '{}' in "
-                         "{:.1f} s\n",
+      fmt::print(stderr,
+                 "glyphs: {} classes in {} alphabets, {} '{}' in "
+                 "{:.1f} s\n",
                  Set.Classes.size(), Set.Alphabets.size(),
                  Info.FromCache ? "read from" : "built into", Info.CachePath,
                  Info.Seconds);

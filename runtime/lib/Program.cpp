@@ -209,7 +209,7 @@ unsigned DescriptorParser::run() {
 
 void DescriptorParser::enterRank(Rank R, const char *What) {
   static const char *Names[] = {
-      "header", "name",      "param/meta", "data", "source/metric",
+      "header",  "name", "param/meta", "data",   "source/metric",
       "setting", "list", "optimizer",  "kernel", "end"};
   if (R < Current)
     fail(fmt::format("`{}` record after a `{}` record (records must follow "

@@ -356,24 +356,24 @@ TEST(ProgramTest, LoadChecksTheKernelTable) {
 /// sizes in rows (way x shots), and a metric.
 static std::vector<std::string> imageLines() {
   return {
-      "metac-program 1",                     // 1
-      "name cls",                            // 2
-      "param w 784x5 zeros",                 // 3
-      "data x 28x28x1",                      // 4
-      "data y 5",                            // 5
-      "source glyphs way 5 rotations 4",     // 6
-      "metric accuracy",                     // 7
-      "setting support 5",                   // 8
-      "setting query 75",                    // 9
-      "setting meta_batch 2",                // 10
-      "setting train 10",                    // 11
-      "list eval_steps 0 1",                 // 12
-      "list eval_shots 5 25",                // 13
-      "optimizer sgd lr 0.1 momentum 0",     // 14
-      "kernel 0 meta_grad 5 75",             // 15
-      "kernel 1 eval 5 75",                  // 16
-      "kernel 2 eval 25 75",                 // 17
-      "end",                                 // 18
+      "metac-program 1",                 // 1
+      "name cls",                        // 2
+      "param w 784x5 zeros",             // 3
+      "data x 28x28x1",                  // 4
+      "data y 5",                        // 5
+      "source glyphs way 5 rotations 4", // 6
+      "metric accuracy",                 // 7
+      "setting support 5",               // 8
+      "setting query 75",                // 9
+      "setting meta_batch 2",            // 10
+      "setting train 10",                // 11
+      "list eval_steps 0 1",             // 12
+      "list eval_shots 5 25",            // 13
+      "optimizer sgd lr 0.1 momentum 0", // 14
+      "kernel 0 meta_grad 5 75",         // 15
+      "kernel 1 eval 5 75",              // 16
+      "kernel 2 eval 25 75",             // 17
+      "end",                             // 18
   };
 }
 

@@ -23,9 +23,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 using namespace metac::runtime;
@@ -232,9 +232,9 @@ void exportOmniglot(const Args &A) {
   const int S = A.Scale;
   size_t Alphabets = 0, Classes = 0, Images = 0;
   for (Split Which : {Split::Background, Split::Evaluation}) {
-    fs::path SplitDir = fs::path(A.Out) / (Which == Split::Background
-                                              ? "images_background"
-                                              : "images_evaluation");
+    fs::path SplitDir =
+        fs::path(A.Out) / (Which == Split::Background ? "images_background"
+                                                      : "images_evaluation");
     int Taken = 0;
     for (size_t AI = 0; AI < Set.Alphabets.size(); ++AI) {
       if (Set.Alphabets[AI].DataSplit != Which ||
@@ -243,9 +243,8 @@ void exportOmniglot(const Args &A) {
       ++Taken, ++Alphabets;
       fs::path AlphabetDir = SplitDir / folderName(Set.Alphabets[AI].Name);
       const std::vector<int> &Cs = ByAlphabet[AI];
-      size_t NC = A.CharactersGiven
-                      ? std::min<size_t>(A.Characters, Cs.size())
-                      : Cs.size();
+      size_t NC = A.CharactersGiven ? std::min<size_t>(A.Characters, Cs.size())
+                                    : Cs.size();
       for (size_t J = 0; J < NC; ++J, ++Classes) {
         char Name[32];
         std::snprintf(Name, sizeof Name, "character%02zu", J + 1);

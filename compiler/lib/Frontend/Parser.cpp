@@ -252,8 +252,7 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
                                  "'tasks Chars = glyphs(way = 5)'"))
       return nullptr;
     if (peek().isNot(TokenKind::l_paren)) {
-      errorExpected("expected '(' after the task source '" + callee.name +
-                    "'");
+      errorExpected("expected '(' after the task source '" + callee.name + "'");
       return nullptr;
     }
     std::unique_ptr<CallExpr> source = parseCallAfterCallee(std::move(callee));
@@ -263,8 +262,8 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
     return decl;
   }
   SMLoc lBrace = peek().getLoc();
-  if (!expect(TokenKind::l_brace, "expected '{' or '=' after 'tasks " +
-                                      name.name + "'"))
+  if (!expect(TokenKind::l_brace,
+              "expected '{' or '=' after 'tasks " + name.name + "'"))
     return nullptr;
 
   std::string what = "task distribution " + quoted(name.name);
@@ -623,8 +622,8 @@ bool Parser::parseScalarBody(const Token &keyword, const Identifier &params,
     return true;
   }
   if (peek().is(TokenKind::l_brace))
-    return parseBlock(body,
-                      {"the '" + keyword.getSpelling().str() + "' block", false});
+    return parseBlock(
+        body, {"the '" + keyword.getSpelling().str() + "' block", false});
   errorExpected("expected '= expression' or '{' after '" +
                 keyword.getSpelling() + "(" + params.name + ", " + data.name +
                 ")'");

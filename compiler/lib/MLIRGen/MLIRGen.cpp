@@ -2186,14 +2186,14 @@ MLIRGenImpl::OptVal MLIRGenImpl::runObjective(const ObjectiveItem &fn,
   SMLoc where =
       fn.getBody().back() ? fn.getBody().back()->getLoc() : fn.getLoc();
   auto *metric = dyn_cast<MetricItem>(&fn);
-  std::string what =
-      metric ? ("the metric '" + metric->getName() + "'").str()
-             : std::string("the objective");
+  std::string what = metric ? ("the metric '" + metric->getName() + "'").str()
+                            : std::string("the objective");
   if (!loss)
     return fail(where, what + " must end with an expression: " +
                            (metric ? "its value" : "the loss"));
   if (loss->kind != Val::Tensor || !shapeOf(loss->value).empty())
-    return fail(where, what + " must be a scalar, but it is " + describe(*loss));
+    return fail(where,
+                what + " must be a scalar, but it is " + describe(*loss));
   return loss;
 }
 
@@ -2639,9 +2639,9 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
       settings[k] *= way;
     for (int64_t &shots : evalShots)
       shots *= way;
-    int64_t largest = std::max({settings["support"], settings["query"],
-                                settings["eval_query"],
-                                *llvm::max_element(evalShots)});
+    int64_t largest =
+        std::max({settings["support"], settings["query"],
+                  settings["eval_query"], *llvm::max_element(evalShots)});
     if (largest > 100000)
       return diags.error(tasks->getLoc(),
                          "an episode of " + std::to_string(largest) +
@@ -2744,14 +2744,13 @@ std::string MLIRGenImpl::descriptor() {
   for (auto &[name, rest] : dataFields)
     d += "data " + name + " " + shape(rest) + "\n";
   if (imageSource)
-    d += llvm::formatv("source {0} way {1} rotations {2}{3}{4}\n",
-                       imageSource->kind, imageSource->way,
-                       imageSource->rotations,
-                       imageSource->classes
-                           ? " classes " + std::to_string(imageSource->classes)
-                           : "",
-                       imageSource->root.empty() ? ""
-                                                 : " root " + imageSource->root)
+    d += llvm::formatv(
+             "source {0} way {1} rotations {2}{3}{4}\n", imageSource->kind,
+             imageSource->way, imageSource->rotations,
+             imageSource->classes
+                 ? " classes " + std::to_string(imageSource->classes)
+                 : "",
+             imageSource->root.empty() ? "" : " root " + imageSource->root)
              .str();
   for (const MetricItem *m : metrics)
     d += "metric " + m->getName().str() + "\n";

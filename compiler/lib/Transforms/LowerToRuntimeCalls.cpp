@@ -64,14 +64,15 @@ Value bufferArgument(OpBuilder &b, Location loc, Value t, bool readOnly) {
 }
 
 /// Calls the runtime function `name` (runtime/include/metac/runtime/
-/// Builtins.h) with buffers a, b and a fresh result buffer, then the
+/// Builtins.h) with buffers lhs, rhs and a fresh result buffer, then the
 /// convolution's shape as i64 arguments; returns the result as a tensor.
 Value buildConvCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
                     Value rhs, RankedTensorType resultType,
                     ArrayRef<int64_t> image, ArrayRef<int64_t> filter,
                     ArrayRef<int64_t> output, ArrayRef<int64_t> strides,
                     ArrayRef<int64_t> padding) {
-  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
   Type ptr = MemRefType::get({1}, b.getF32Type());
   Type i64 = b.getI64Type();
   SmallVector<Type> argTypes{ptr, ptr, ptr};
@@ -79,8 +80,8 @@ Value buildConvCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
   if (!module.lookupSymbol<func::FuncOp>(name)) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
-    auto decl = b.create<func::FuncOp>(loc, name,
-                                       b.getFunctionType(argTypes, {}));
+    auto decl =
+        b.create<func::FuncOp>(loc, name, b.getFunctionType(argTypes, {}));
     decl.setPrivate();
   }
   // The result buffer first: its live range then covers the inputs' views.
@@ -90,9 +91,9 @@ Value buildConvCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
   SmallVector<Value> args{bufferArgument(b, loc, lhs, /*readOnly=*/true),
                           bufferArgument(b, loc, rhs, /*readOnly=*/true),
                           bufferArgument(b, loc, result, false)};
-  for (int64_t v : {image[0], image[1], image[2], image[3], filter[0],
-                    filter[1], filter[3], output[1], output[2], strides[0],
-                    strides[1], padding[0], padding[1]})
+  for (int64_t v :
+       {image[0], image[1], image[2], image[3], filter[0], filter[1], filter[3],
+        output[1], output[2], strides[0], strides[1], padding[0], padding[1]})
     args.push_back(b.create<arith::ConstantIntOp>(loc, v, 64));
   b.create<func::CallOp>(loc, name, TypeRange{}, args);
   return b.create<bufferization::ToTensorOp>(loc, resultType, result,
@@ -110,12 +111,11 @@ Value buildConv2D(OpBuilder &b, Location loc, meta::Conv2DOp op) {
 
 Value buildConv2DFilterGrad(OpBuilder &b, Location loc,
                             meta::Conv2DFilterGradOp op) {
-  return buildConvCall(b, loc, "metac_conv2d_filter_grad", op.getInput(),
-                       op.getCotangent(), op.getType(),
-                       tensorType(op.getInput()).getShape(),
-                       op.getType().getShape(),
-                       tensorType(op.getCotangent()).getShape(),
-                       op.getStrides(), op.getPadding());
+  return buildConvCall(
+      b, loc, "metac_conv2d_filter_grad", op.getInput(), op.getCotangent(),
+      op.getType(), tensorType(op.getInput()).getShape(),
+      op.getType().getShape(), tensorType(op.getCotangent()).getShape(),
+      op.getStrides(), op.getPadding());
 }
 
 Value buildConv2DInputGrad(OpBuilder &b, Location loc,

@@ -1,4 +1,5 @@
-//===- metac/runtime/Builtins.h - Functions generated code calls -*- C++ -*-===//
+//===- metac/runtime/Builtins.h - Functions generated code calls -*- C++
+//-*-===//
 //
 // Most ops are lowered to loops that LLVM compiles. The convolutions are
 // not: as naive seven-deep loop nests they ran at a few percent of the
@@ -38,20 +39,18 @@ void metac_conv2d(const float *in, const float *filter, float *out, int64_t n,
 
 /// d_in = the gradient of sum(d_out * conv2d(in, filter)) with respect to in.
 void metac_conv2d_input_grad(const float *d_out, const float *filter,
-                             float *d_in,
-                             int64_t n, int64_t h, int64_t w, int64_t c,
-                             int64_t kh, int64_t kw, int64_t f, int64_t oh,
-                             int64_t ow, int64_t sh, int64_t sw, int64_t ph,
-                             int64_t pw);
+                             float *d_in, int64_t n, int64_t h, int64_t w,
+                             int64_t c, int64_t kh, int64_t kw, int64_t f,
+                             int64_t oh, int64_t ow, int64_t sh, int64_t sw,
+                             int64_t ph, int64_t pw);
 
 /// d_filter = the gradient of sum(d_out * conv2d(in, filter)) with respect
 /// to filter.
 void metac_conv2d_filter_grad(const float *in, const float *d_out,
-                              float *d_filter,
-                              int64_t n, int64_t h, int64_t w, int64_t c,
-                              int64_t kh, int64_t kw, int64_t f, int64_t oh,
-                              int64_t ow, int64_t sh, int64_t sw, int64_t ph,
-                              int64_t pw);
+                              float *d_filter, int64_t n, int64_t h, int64_t w,
+                              int64_t c, int64_t kh, int64_t kw, int64_t f,
+                              int64_t oh, int64_t ow, int64_t sh, int64_t sw,
+                              int64_t ph, int64_t pw);
 
 #ifdef __cplusplus
 }

@@ -2,10 +2,11 @@
 //
 // For each shots value s and each of N fresh tasks: sample a support set of s
 // examples and a query set of eval_query examples, run the `eval s q` kernel,
-// and collect one loss (and each `metric`) per eval_steps entry. The report is the mean and the
-// 95% confidence interval 1.96 * sd / sqrt(N) per (shots, steps), as in Finn
-// et al. (2017). Tasks come from evalTaskKey(seed, task, shots), so they do
-// not depend on training and are identical in every run with the same seed.
+// and collect one loss (and each `metric`) per eval_steps entry. The report is
+// the mean and the 95% confidence interval 1.96 * sd / sqrt(N) per (shots,
+// steps), as in Finn et al. (2017). Tasks come from evalTaskKey(seed, task,
+// shots), so they do not depend on training and are identical in every run with
+// the same seed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef METAC_RUNTIME_EVALUATOR_H

@@ -142,8 +142,7 @@ public:
   /// Floats an `eval` kernel writes: the loss then each metric, per
   /// eval_steps entry.
   int64_t evalOutputs() const {
-    return static_cast<int64_t>(Config.EvalSteps.size() *
-                                (1 + Metrics.size()));
+    return static_cast<int64_t>(Config.EvalSteps.size() * (1 + Metrics.size()));
   }
 
   /// Floats in the flat vector of all parameters.
