@@ -29,6 +29,14 @@ using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 
 constexpr int64_t kRowsPerBlock = 512;
 
+/// A per-thread buffer for P, grown on demand and kept between calls.
+float *scratch(int64_t Floats) {
+  thread_local std::vector<float> Buffer;
+  if (static_cast<int64_t>(Buffer.size()) < Floats)
+    Buffer.resize(Floats);
+  return Buffer.data();
+}
+
 struct Conv {
   int64_t N, H, W, C, KH, KW, F, OH, OW, SH, SW, PH, PW;
 
@@ -68,6 +76,16 @@ struct Conv {
         }
   }
 
+  /// P for images [N0, N0 + Count): the input itself for a pointwise
+  /// convolution, else its im2col in this thread's scratch buffer.
+  const float *patches(const float *In, int64_t N0, int64_t Count) const {
+    if (isPointwise())
+      return In + N0 * H * W * C;
+    float *Buffer = scratch(Count * pixels() * fieldSize());
+    im2col(In, N0, Count, Buffer);
+    return Buffer;
+  }
+
   /// Adds the rows of dP back onto the input pixels they came from.
   void col2im(const float *DP, int64_t N0, int64_t Count, float *DIn) const {
     for (int64_t Img = N0; Img < N0 + Count; ++Img)
@@ -92,14 +110,6 @@ struct Conv {
   }
 };
 
-/// A per-thread buffer for P, grown on demand and kept between calls.
-float *scratch(int64_t Floats) {
-  thread_local std::vector<float> Buffer;
-  if (static_cast<int64_t>(Buffer.size()) < Floats)
-    Buffer.resize(Floats);
-  return Buffer.data();
-}
-
 } // namespace
 
 #define METAC_CONV_ARGS                                                        \
@@ -117,12 +127,7 @@ extern "C" void metac_conv2d(const float *In, const float *filter, float *Out,
   for (int64_t N0 = 0; N0 < K.N; N0 += Block) {
     int64_t Count = std::min(Block, K.N - N0);
     int64_t Rows = Count * K.pixels();
-    const float *P = In + N0 * K.H * K.W * K.C;
-    if (!K.isPointwise()) {
-      float *Buffer = scratch(Rows * K.fieldSize());
-      K.im2col(In, N0, Count, Buffer);
-      P = Buffer;
-    }
+    const float *P = K.patches(In, N0, Count);
     MatrixMap(Out + N0 * K.pixels() * K.F, Rows, K.F).noalias() =
         ConstMatrixMap(P, Rows, K.fieldSize()) * Wt;
   }
@@ -159,12 +164,7 @@ extern "C" void metac_conv2d_filter_grad(const float *In, const float *DOut,
   for (int64_t N0 = 0; N0 < K.N; N0 += Block) {
     int64_t Count = std::min(Block, K.N - N0);
     int64_t Rows = Count * K.pixels();
-    const float *P = In + N0 * K.H * K.W * K.C;
-    if (!K.isPointwise()) {
-      float *Buffer = scratch(Rows * K.fieldSize());
-      K.im2col(In, N0, Count, Buffer);
-      P = Buffer;
-    }
+    const float *P = K.patches(In, N0, Count);
     DW.noalias() += ConstMatrixMap(P, Rows, K.fieldSize()).transpose() *
                     ConstMatrixMap(DOut + N0 * K.pixels() * K.F, Rows, K.F);
   }
