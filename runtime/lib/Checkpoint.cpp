@@ -162,9 +162,11 @@ void metac::runtime::checkCompatible(const Checkpoint &C, const Program &P,
   const OptimizerSpec &O = P.optimizer();
   if (C.OptimizerKind != static_cast<uint32_t>(O.K))
     Fail("optimizer mismatch");
+  // TRPO keeps no state between iterations.
   uint64_t StateSize = O.K == OptimizerSpec::Adam ? 2 * C.Params.size()
-                       : O.Momentum != 0          ? C.Params.size()
-                                                  : 0;
+                       : O.K == OptimizerSpec::Sgd && O.Momentum != 0
+                           ? C.Params.size()
+                           : 0;
   if (C.OptimizerState.size() != StateSize)
     Fail(fmt::format("optimizer state has {} floats, expected {}",
                      C.OptimizerState.size(), StateSize));

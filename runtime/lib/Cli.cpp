@@ -94,6 +94,8 @@ Options metac::runtime::parseCommandLine(const std::vector<std::string> &Args) {
       O.EvalOnlyPath = Path();
     } else if (Flag == "--omniglot") {
       O.OmniglotRoot = Path();
+    } else if (Flag == "--plot") {
+      O.PlotPath = Path();
     } else if (Flag == "--eval-tasks") {
       O.EvalTasks = parseNumber<int64_t>(Flag, Value(), 1, 100000000,
                                          "a positive integer");
@@ -150,6 +152,9 @@ options:
   --eval-only FILE      evaluate the parameters of a checkpoint; no training
   --eval-tasks N        evaluation tasks per shots value (default: {3})
   --no-eval             skip the evaluation after training
+  --plot FILE.svg       (environment programs) write the learning curve,
+                        returns before and after adaptation per iteration,
+                        here (default: <learner>-returns.svg)
   --omniglot DIR        (image programs) take episodes from the real
                         Omniglot in DIR (images_background/,
                         images_evaluation/) instead of the program's source

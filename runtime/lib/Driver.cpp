@@ -17,8 +17,10 @@
 #include "metac/runtime/Error.h"
 #include "metac/runtime/Evaluator.h"
 #include "metac/runtime/Log.h"
+#include "metac/runtime/Plot.h"
 #include "metac/runtime/Program.h"
 #include "metac/runtime/Progress.h"
+#include "metac/runtime/Reinforcement.h"
 #include "metac/runtime/ThreadPool.h"
 #include "metac/runtime/Trainer.h"
 
@@ -26,6 +28,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <unistd.h>
@@ -77,7 +80,15 @@ public:
 
 private:
   int train();
+  template <class TrainerT>
+  int runTraining(TrainerT &T, const std::optional<Checkpoint> &Resumed);
+  /// Reports one iteration: the log, the progress line and, for
+  /// environments, the learning curve.
+  void record(int64_t Iteration, double Loss);
+  void record(int64_t Iteration, const RlIteration &R);
+  void writeCurve();
   void evaluate(const std::vector<float> &Params, uint64_t Seed);
+  void evaluateReturns(const std::vector<float> &Params, uint64_t Seed);
   void printHeader(int64_t Start, int64_t Total, uint64_t Seed);
   void printWallTime();
 
@@ -89,6 +100,10 @@ private:
   std::chrono::steady_clock::time_point Began;
   std::unique_ptr<MetricsLog> Log;
   std::unique_ptr<Progress> Bar;
+  int64_t Total = 0;
+  /// Environments: the learning curve of this run.
+  Series PreCurve{"before adaptation", {}, {}};
+  Series PostCurve{"after 1 step", {}, {}};
 };
 
 } // namespace
@@ -109,7 +124,13 @@ void Session::printHeader(int64_t Start, int64_t Total, uint64_t Seed) {
   if (Start > 0)
     fmt::print("resuming from '{}' at iteration {}\n", O.ResumePath, Start);
   std::string Split = fmt::format("support {}, query {}", S.Support, S.Query);
-  if (const TaskSourceSpec &Src = P.source(); Src.isImages())
+  if (const EnvironmentSpec *E = P.environment()) {
+    Split = fmt::format("environment {}, {} episodes of {} steps per rollout",
+                        E->Name, E->Episodes, E->Horizon);
+    if (Opt.K == OptimizerSpec::Trpo)
+      OptText = fmt::format("trpo max_kl {} damping {} cg_iters {}", Opt.MaxKl,
+                            Opt.Damping, Opt.CgIters);
+  } else if (const TaskSourceSpec &Src = P.source(); Src.isImages())
     Split = fmt::format("{}-way, {} shot, {} query per class", Src.Way,
                         S.Support / Src.Way, S.Query / Src.Way);
   fmt::print("training: {} iterations, meta-batch {}, {}, {}, seed {}, "
@@ -128,7 +149,37 @@ void Session::printWallTime() {
   std::fflush(stdout);
 }
 
+void Session::evaluateReturns(const std::vector<float> &Params, uint64_t Seed) {
+  const Settings &S = P.settings();
+  const EnvironmentSpec &E = *P.environment();
+  int64_t Tasks = O.EvalTasks.value_or(S.EvalTasks);
+  std::vector<ReturnRow> Rows =
+      metac::runtime::evaluateReturns(P, Pool, Params.data(), Seed, Tasks);
+  fmt::print("evaluation: {} new tasks of {}, {} episodes per adaptation "
+             "step\n",
+             Tasks, E.Name, E.EvalEpisodes);
+  fmt::print("steps  return (mean ± 95% CI)\n");
+  std::vector<EvalRow> Logged;
+  for (const ReturnRow &R : Rows) {
+    fmt::print("{:5}  {:.2f} ± {:.2f}\n", R.Steps, R.Return.Mean,
+               R.Return.Ci95);
+    // The log's evaluation rows: shots are episodes, the loss column the
+    // return.
+    EvalRow L;
+    L.Shots = E.EvalEpisodes;
+    L.Steps = R.Steps;
+    L.Tasks = R.Tasks;
+    L.Loss = R.Return;
+    Logged.push_back(L);
+  }
+  std::fflush(stdout);
+  if (Log)
+    Log->logEvaluation(Logged, {});
+}
+
 void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
+  if (P.environment())
+    return evaluateReturns(Params, Seed);
   const Settings &S = P.settings();
   int64_t Tasks = O.EvalTasks.value_or(S.EvalTasks);
   std::vector<EvalRow> Rows =
@@ -162,6 +213,44 @@ void Session::evaluate(const std::vector<float> &Params, uint64_t Seed) {
     Log->logEvaluation(Rows, P.metrics());
 }
 
+void Session::record(int64_t Iteration, double Loss) {
+  if (Log && (Iteration % O.LogEvery == 0 || Iteration == Total))
+    Log->logIteration(Iteration, Loss);
+  if (Bar)
+    Bar->update(Iteration, Loss);
+}
+
+void Session::record(int64_t Iteration, const RlIteration &R) {
+  if (Log && (Iteration % O.LogEvery == 0 || Iteration == Total))
+    Log->logIteration(Iteration, R.Loss,
+                      {{"return_before", R.PreReturn},
+                       {"return_after", R.PostReturn},
+                       {"kl", R.Kl},
+                       {"step_accepted", R.Accepted ? 1.0 : 0.0}});
+  if (Bar)
+    Bar->update(
+        Iteration, R.Loss,
+        fmt::format("return {:.4g} -> {:.4g}", R.PreReturn, R.PostReturn));
+  PreCurve.X.push_back(double(Iteration));
+  PreCurve.Y.push_back(R.PreReturn);
+  PostCurve.X.push_back(double(Iteration));
+  PostCurve.Y.push_back(R.PostReturn);
+  // Rewritten now and then, so that a long run can be watched.
+  if (Iteration % 25 == 0)
+    writeCurve();
+}
+
+void Session::writeCurve() {
+  if (!P.environment() || PreCurve.X.empty())
+    return;
+  std::string Path =
+      O.PlotPath.empty() ? P.name() + "-returns.svg" : O.PlotPath;
+  writeLineChartSvg(Path,
+                    fmt::format("{}: mean return per episode on {}", P.name(),
+                                P.environment()->Name),
+                    "meta-iteration", "return", {PreCurve, PostCurve});
+}
+
 int Session::train() {
   uint64_t Seed = O.Seed;
   std::optional<Checkpoint> Resumed;
@@ -175,13 +264,23 @@ int Session::train() {
                   ExitUsage);
     Seed = Resumed->Seed;
   }
+  if (P.environment()) {
+    RlTrainer T(P, Pool, Seed);
+    return runTraining(T, Resumed);
+  }
   Trainer T(P, Pool, Seed, Source.get());
+  return runTraining(T, Resumed);
+}
+
+template <class TrainerT>
+int Session::runTraining(TrainerT &T,
+                         const std::optional<Checkpoint> &Resumed) {
   if (Resumed)
     T.restore(*Resumed);
   const int64_t Start = T.iteration();
-  const int64_t Total = O.Iterations.value_or(P.settings().Train);
+  Total = O.Iterations.value_or(P.settings().Train);
 
-  printHeader(Start, Total, Seed);
+  printHeader(Start, Total, T.seed());
   if (!O.LogPath.empty())
     Log = std::make_unique<MetricsLog>(O.LogPath, Start);
   if (!O.Quiet && Start < Total)
@@ -200,16 +299,14 @@ int Session::train() {
     // (evaluation) SIGINT keeps its default meaning.
     InterruptGuard Guard;
     while (T.iteration() < Total) {
-      double Loss = T.step();
+      auto Result = T.step();
       int64_t Iter = T.iteration();
-      if (Log && (Iter % O.LogEvery == 0 || Iter == Total))
-        Log->logIteration(Iter, Loss);
-      if (Bar)
-        Bar->update(Iter, Loss);
+      record(Iter, Result);
       if (Iter % O.CheckpointEvery == 0)
         Save();
       if (Interrupted && Iter < Total) {
         Save();
+        writeCurve();
         finishProgress();
         fmt::print(
             stderr, "metac: interrupted after iteration {}{}\n", Iter,
@@ -222,8 +319,12 @@ int Session::train() {
   }
   Save();
   finishProgress();
+  writeCurve();
   if (Start >= Total && Start > 0 && !O.Quiet)
     fmt::print("nothing to train: the checkpoint is at iteration {}\n", Start);
+  if (!O.Quiet && P.environment() && !PreCurve.X.empty())
+    fmt::print("learning curve: {}\n",
+               O.PlotPath.empty() ? P.name() + "-returns.svg" : O.PlotPath);
 
   if (!O.NoEval && P.hasEvaluation())
     evaluate(T.parameters(), T.seed());
@@ -257,6 +358,13 @@ int Session::run() {
 int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
                             const metac_kernel_fn *Kernels,
                             ImageSourceFactory Images) {
+  // Generated kernels allocate their buffer slots on every call
+  // (PlanBuffers.cpp). glibc would serve slots above 128 KiB with mmap and
+  // return them with munmap, so every call faulted all their pages in again:
+  // a fifth of MAML-RL's time was the kernel zeroing pages. Keep them in
+  // the heap (32 MiB is glibc's largest threshold) and the heap untrimmed.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   // Declared outside the try block: the session refers to them and is still
   // alive in the handlers.
   Program P;

@@ -84,3 +84,54 @@ void metac::runtime::callEval(const Program &P, const KernelRecord &K,
   Args.push_back(Losses);
   P.function(K)(Args.data());
 }
+
+void metac::runtime::callReset(const Program &P, const KernelRecord &K,
+                               uint64_t TaskKey, uint64_t EpisodeKey,
+                               float *Obs) {
+  std::vector<void *> Args{&TaskKey, &EpisodeKey, Obs};
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::callStep(const Program &P, const KernelRecord &K,
+                              uint64_t TaskKey, uint64_t StepKey,
+                              const float *Obs, const float *Action,
+                              float *NextObs, float *Reward, float *Done) {
+  std::vector<void *> Args{&TaskKey, &StepKey, mut(Obs), mut(Action),
+                           NextObs,  Reward,   Done};
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::callPolicy(const Program &P, const KernelRecord &K,
+                                const float *ModelParams, const float *Obs,
+                                float *Mean, float *LogStd) {
+  std::vector<void *> Args;
+  for (const Parameter &Param : P.parameters())
+    if (!Param.IsMeta)
+      Args.push_back(mut(ModelParams + Param.ModelOffset));
+  Args.push_back(mut(Obs));
+  Args.push_back(Mean);
+  Args.push_back(LogStd);
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::callTrpoHvp(const Program &P, const KernelRecord &K,
+                                 const float *FlatParams,
+                                 const float *const *Support,
+                                 const float *const *Query,
+                                 const float *FlatVector, float *FlatOut) {
+  std::vector<void *> Args;
+  pushParams(Args, P, FlatParams);
+  pushData(Args, P, Support);
+  pushData(Args, P, Query);
+  pushParams(Args, P, FlatVector);
+  pushParams(Args, P, FlatOut);
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::callSurrogate(const Program &P, const KernelRecord &K,
+                                   const float *FlatParams,
+                                   const float *const *Support,
+                                   const float *const *Query,
+                                   float *LossAndKl) {
+  callEval(P, K, FlatParams, Support, Query, LossAndKl);
+}

@@ -101,17 +101,29 @@ void MetricsLog::write(const std::string &Text) {
                             std::strerror(errno)));
 }
 
-void MetricsLog::logIteration(int64_t Iteration, double Loss) {
+void MetricsLog::logIteration(
+    int64_t Iteration, double Loss,
+    const std::vector<std::pair<std::string, double>> &Extra) {
   if (Fmt == Jsonl) {
-    write(fmt::format("{{\"iter\":{},\"loss\":{}}}\n", Iteration,
-                      formatNumber(Loss)));
+    std::string Fields;
+    for (const auto &[Name, Value] : Extra)
+      Fields += fmt::format(",\"{}\":{}", Name, formatNumber(Value));
+    write(fmt::format("{{\"iter\":{},\"loss\":{}{}}}\n", Iteration,
+                      formatNumber(Loss), Fields));
     return;
   }
   std::string Text;
-  if (!HasRows)
-    Text = "iter,loss\n";
+  if (!HasRows) {
+    Text = "iter,loss";
+    for (const auto &Column : Extra)
+      Text += "," + Column.first;
+    Text += "\n";
+  }
   HasRows = true;
-  write(Text + fmt::format("{},{}\n", Iteration, formatNumber(Loss)));
+  Text += fmt::format("{},{}", Iteration, formatNumber(Loss));
+  for (const auto &Column : Extra)
+    Text += "," + formatNumber(Column.second);
+  write(Text + "\n");
 }
 
 void MetricsLog::logEvaluation(const std::vector<EvalRow> &Rows,

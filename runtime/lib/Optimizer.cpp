@@ -20,6 +20,9 @@ using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
 std::unique_ptr<Optimizer> Optimizer::create(const OptimizerSpec &Spec,
                                              int64_t N) {
+  if (Spec.K == OptimizerSpec::Trpo)
+    throw Error("internal error: trpo is not a first-order optimizer (the "
+                "reinforcement-learning trainer runs it)");
   if (Spec.K == OptimizerSpec::Adam)
     return std::make_unique<AdamOptimizer>(N, Spec.Lr, Spec.Beta1, Spec.Beta2,
                                            Spec.Eps);

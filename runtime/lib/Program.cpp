@@ -32,12 +32,23 @@ static const char *kindName(KernelRecord::Kind K) {
     return "adapt";
   case KernelRecord::Eval:
     return "eval";
+  case KernelRecord::Reset:
+    return "reset";
+  case KernelRecord::Step:
+    return "step";
+  case KernelRecord::Policy:
+    return "policy";
+  case KernelRecord::TrpoHvp:
+    return "trpo_hvp";
+  case KernelRecord::Surrogate:
+    return "surrogate";
   }
   return "?";
 }
 
 static bool hasTwoSizes(KernelRecord::Kind K) {
-  return K == KernelRecord::MetaGrad || K == KernelRecord::Eval;
+  return K == KernelRecord::MetaGrad || K == KernelRecord::Eval ||
+         K == KernelRecord::TrpoHvp || K == KernelRecord::Surrogate;
 }
 
 std::string metac::runtime::describeKernel(KernelRecord::Kind K, int64_t N0,
@@ -94,6 +105,7 @@ private:
   void parseParam(bool IsMeta);
   void parseData();
   void parseSource();
+  void parseEnvironment();
   void parseMetric();
   void parseSetting();
   void parseList();
@@ -109,6 +121,8 @@ private:
   std::vector<std::string> SeenNames;
   bool SawOptimizer = false;
   bool SawSource = false;
+  // TRPO's integer hyper-parameters, read as floats like the others.
+  float CgIters = 0, LineSearch = 0;
 };
 
 } // namespace metac::runtime
@@ -171,6 +185,8 @@ unsigned DescriptorParser::run() {
       parseData();
     } else if (Kind == "source") {
       parseSource();
+    } else if (Kind == "env") {
+      parseEnvironment();
     } else if (Kind == "metric") {
       parseMetric();
     } else if (Kind == "setting") {
@@ -409,6 +425,41 @@ void DescriptorParser::parseSource() {
     fail(fmt::format("classes {} is below way {}", S.Classes, S.Way));
 }
 
+void DescriptorParser::parseEnvironment() {
+  enterRank(SourceRank, "env");
+  if (SawSource)
+    fail("duplicate `source` or `env` record");
+  SawSource = true;
+  static const char *const Keys[] = {"obs",        "act",           "horizon",
+                                     "episodes",   "eval_episodes", "discount",
+                                     "gae_lambda", "policy"};
+  std::string Usage = "env <name>";
+  for (const char *K : Keys)
+    Usage += fmt::format(" {} <{}>", K,
+                         std::string_view(K) == "policy" ? "gaussian" : "v");
+  if (Tokens.size() != 2 + 2 * std::size(Keys))
+    fail(fmt::format("expected `{}`", Usage));
+  for (size_t I = 0; I < std::size(Keys); ++I)
+    if (Tokens[2 + 2 * I] != Keys[I])
+      fail(fmt::format("expected `{}`, found '{}' where '{}' belongs", Usage,
+                       Tokens[2 + 2 * I], Keys[I]));
+  EnvironmentSpec &E = P.Env;
+  checkName(Tokens[1], "environment name");
+  E.Name = std::string(Tokens[1]);
+  E.ObsDim = parseInt(Tokens[3], "obs", 1);
+  E.ActDim = parseInt(Tokens[5], "act", 1);
+  E.Horizon = parseInt(Tokens[7], "horizon", 1);
+  E.Episodes = parseInt(Tokens[9], "episodes", 1);
+  E.EvalEpisodes = parseInt(Tokens[11], "eval_episodes", 1);
+  E.Discount = parseFloat(Tokens[13], "discount");
+  E.GaeLambda = parseFloat(Tokens[15], "gae_lambda");
+  if (!(E.Discount >= 0 && E.Discount <= 1) ||
+      !(E.GaeLambda >= 0 && E.GaeLambda <= 1))
+    fail("discount and gae_lambda must lie in [0, 1]");
+  if (Tokens[17] != "gaussian")
+    fail(fmt::format("unknown policy '{}' (expected gaussian)", Tokens[17]));
+}
+
 void DescriptorParser::parseMetric() {
   enterRank(SourceRank, "metric");
   expectArgs(1, "<name>");
@@ -505,8 +556,15 @@ void DescriptorParser::parseOptimizer() {
   } else if (Tokens[1] == "sgd") {
     O.K = OptimizerSpec::Sgd;
     Fields = {{"lr", &O.Lr}, {"momentum", &O.Momentum}};
+  } else if (Tokens[1] == "trpo") {
+    O.K = OptimizerSpec::Trpo;
+    Fields = {{"max_kl", &O.MaxKl},
+              {"damping", &O.Damping},
+              {"cg_iters", &CgIters},
+              {"backtrack", &O.Backtrack},
+              {"line_search", &LineSearch}};
   } else {
-    fail(fmt::format("unknown optimizer '{}' (expected adam or sgd)",
+    fail(fmt::format("unknown optimizer '{}' (expected adam, sgd or trpo)",
                      Tokens[1]));
   }
   // Keys and values in the order abi.h gives them: the record is generated,
@@ -522,6 +580,17 @@ void DescriptorParser::parseOptimizer() {
                        Tokens[2 + 2 * I], Fields[I].first));
     *Fields[I].second =
         static_cast<float>(parseFloat(Tokens[3 + 2 * I], Fields[I].first));
+  }
+  if (O.K == OptimizerSpec::Trpo) {
+    if (!(O.MaxKl > 0) || !(O.Damping >= 0) || !(O.Backtrack > 0) ||
+        !(O.Backtrack < 1) || !(CgIters >= 1 && CgIters <= 1000) ||
+        !(LineSearch >= 1 && LineSearch <= 1000) ||
+        CgIters != std::floor(CgIters) || LineSearch != std::floor(LineSearch))
+      fail("trpo needs max_kl > 0, damping >= 0, backtrack in (0, 1) and "
+           "cg_iters and line_search whole numbers in [1, 1000]");
+    O.CgIters = static_cast<int64_t>(CgIters);
+    O.LineSearch = static_cast<int64_t>(LineSearch);
+    return;
   }
   if (!(O.Lr > 0))
     fail("the learning rate must be positive");
@@ -550,9 +619,20 @@ void DescriptorParser::parseKernel() {
     K.K = KernelRecord::Adapt;
   else if (Kind == "eval")
     K.K = KernelRecord::Eval;
+  else if (Kind == "reset")
+    K.K = KernelRecord::Reset;
+  else if (Kind == "step")
+    K.K = KernelRecord::Step;
+  else if (Kind == "policy")
+    K.K = KernelRecord::Policy;
+  else if (Kind == "trpo_hvp")
+    K.K = KernelRecord::TrpoHvp;
+  else if (Kind == "surrogate")
+    K.K = KernelRecord::Surrogate;
   else
     fail(fmt::format("unknown kernel kind '{}' (expected sample, meta_grad, "
-                     "adapt or eval)",
+                     "adapt, eval, reset, step, policy, trpo_hvp or "
+                     "surrogate)",
                      Kind));
   size_t Sizes = hasTwoSizes(K.K) ? 2 : 1;
   if (Tokens.size() != 3 + Sizes)
@@ -584,6 +664,11 @@ void Program::validate() {
 
   if (Config.EvalQuery == 0)
     Config.EvalQuery = Config.Query;
+
+  if (const EnvironmentSpec *E = environment())
+    return validateEnvironment(*E);
+  if (Optim.K == OptimizerSpec::Trpo)
+    Fail("the trpo optimizer needs an `env` record (it is for policies)");
 
   auto Need = [&](KernelRecord::Kind K, int64_t N0, int64_t N1,
                   const std::string &Why) {
@@ -626,6 +711,60 @@ void Program::validate() {
     if (N % Source.Way != 0)
       Fail(fmt::format("split size {} is not a multiple of way {}", N,
                        Source.Way));
+}
+
+void Program::validateEnvironment(const EnvironmentSpec &E) {
+  auto Fail = [](const std::string &Message) {
+    throw Error("bad program descriptor: " + Message);
+  };
+  // Trajectories: the runtime fills these fields by name.
+  const std::vector<std::pair<const char *, std::vector<int64_t>>> Fields = {
+      {"obs", {E.ObsDim}},
+      {"act", {E.ActDim}},
+      {"reward", {}},
+      {"ret", {}},
+      {"adv", {}},
+      {"mask", {}},
+      {"logp", {}},
+      {"pi.mean", {E.ActDim}},
+      {"pi.log_std", {E.ActDim}}};
+  bool Match = Data.size() == Fields.size();
+  for (size_t I = 0; Match && I < Fields.size(); ++I)
+    Match =
+        Data[I].Name == Fields[I].first && Data[I].Shape == Fields[I].second;
+  if (!Match)
+    Fail(fmt::format("an `env` program needs the data records obs {0}, act "
+                     "{1}, reward, ret, adv, mask, logp (scalar), pi.mean "
+                     "{1}, pi.log_std {1}, in this order",
+                     E.ObsDim, E.ActDim));
+  int64_t Rows = E.Episodes * E.Horizon, EvalRows = E.EvalEpisodes * E.Horizon;
+  if (Config.Support != Rows || Config.Query != Rows ||
+      Config.EvalQuery != EvalRows)
+    Fail(fmt::format("support and query must be episodes x horizon = {} and "
+                     "eval_query eval_episodes x horizon = {}",
+                     Rows, EvalRows));
+  auto Need = [&](KernelRecord::Kind K, int64_t N0, int64_t N1,
+                  const char *Why) {
+    if (!findKernel(K, N0, N1))
+      Fail(fmt::format("no `kernel <id> {}` record (needed {})",
+                       describeKernel(K, N0, N1), Why));
+  };
+  for (int64_t N : {E.Episodes, E.EvalEpisodes}) {
+    Need(KernelRecord::Reset, N, 0, "to start episodes");
+    Need(KernelRecord::Step, N, 0, "to step episodes");
+    Need(KernelRecord::Policy, N, 0, "to act");
+  }
+  Need(KernelRecord::Adapt, Rows, 0, "to adapt during meta-training");
+  Need(KernelRecord::MetaGrad, Rows, Rows, "for meta-training");
+  if (hasEvaluation()) {
+    if (Config.EvalSteps.empty())
+      Fail("`list eval_shots` without `list eval_steps`");
+    Need(KernelRecord::Adapt, EvalRows, 0, "to adapt during evaluation");
+  }
+  if (Optim.K == OptimizerSpec::Trpo) {
+    Need(KernelRecord::TrpoHvp, Rows, Rows, "by trpo");
+    Need(KernelRecord::Surrogate, Rows, Rows, "by trpo's line search");
+  }
 }
 
 Program Program::parse(std::string_view Text) {

@@ -34,13 +34,15 @@ std::string Progress::status(int64_t Iteration) const {
   double Loss = Weight > 0 ? Average / Weight : NAN;
   int Width = static_cast<int>(fmt::formatted_size("{}", Total));
   return fmt::format("iteration {:>{}}/{} ({:3.0f}%)  {:.1f} it/s  loss {:.4g}"
-                     "  ETA {}",
+                     "{}  ETA {}",
                      Iteration, Width, Total,
                      Total > 0 ? 100.0 * Iteration / Total : 100.0, Rate, Loss,
-                     formatDuration(Eta));
+                     Extra.empty() ? "" : "  " + Extra, formatDuration(Eta));
 }
 
-void Progress::update(int64_t Iteration, double Loss) {
+void Progress::update(int64_t Iteration, double Loss,
+                      const std::string &Extra) {
+  this->Extra = Extra;
   const double Beta = 0.98;
   Average = Beta * Average + (1 - Beta) * Loss;
   Weight = Beta * Weight + (1 - Beta);

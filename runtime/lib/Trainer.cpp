@@ -105,22 +105,10 @@ double Trainer::step() {
     LossSum += Slots[I].Loss;
   }
 
-  // The mean gradient, in parallel over ranges of parameters. Each entry is
-  // still summed over the tasks in slot order, so the result is the same
-  // bits for any number of threads (the determinism guarantee).
-  const int64_t N = P.numParameters();
-  constexpr int64_t Chunk = 1024;
-  const size_t Chunks = static_cast<size_t>((N + Chunk - 1) / Chunk);
-  Pool.parallelFor(Chunks, [&](size_t C) {
-    const int64_t Begin = static_cast<int64_t>(C) * Chunk;
-    const int64_t Len = std::min(Chunk, N - Begin);
-    Eigen::Map<Eigen::ArrayXf> Mean(MeanGrad.data() + Begin, Len);
-    Mean.setZero();
-    for (size_t I = 0; I < B; ++I)
-      Mean += Eigen::Map<const Eigen::ArrayXf>(Slots[I].Grad.data() + Begin,
-                                               Len);
-    Mean /= static_cast<float>(B);
-  });
+  std::vector<const float *> Grads;
+  for (const Slot &Sl : Slots)
+    Grads.push_back(Sl.Grad.data());
+  meanInOrder(Pool, Grads, P.numParameters(), MeanGrad.data());
 
   // A finite gradient can still overflow a parameter (a huge step). Catch
   // it here, before anything could checkpoint the bad value.
@@ -133,4 +121,23 @@ double Trainer::step() {
                 ExitNonFinite);
   ++Iteration;
   return LossSum / static_cast<double>(B);
+}
+
+void metac::runtime::meanInOrder(ThreadPool &Pool,
+                                 const std::vector<const float *> &Rows,
+                                 int64_t N, float *Out) {
+  // In parallel over ranges of entries. Each entry is still summed over the
+  // rows in order, so the result is the same bits for any number of threads
+  // (the determinism guarantee).
+  constexpr int64_t Chunk = 1024;
+  const size_t Chunks = static_cast<size_t>((N + Chunk - 1) / Chunk);
+  Pool.parallelFor(Chunks, [&](size_t C) {
+    const int64_t Begin = static_cast<int64_t>(C) * Chunk;
+    const int64_t Len = std::min(Chunk, N - Begin);
+    Eigen::Map<Eigen::ArrayXf> Mean(Out + Begin, Len);
+    Mean.setZero();
+    for (const float *Row : Rows)
+      Mean += Eigen::Map<const Eigen::ArrayXf>(Row + Begin, Len);
+    Mean /= static_cast<float>(Rows.size());
+  });
 }

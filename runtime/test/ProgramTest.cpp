@@ -245,7 +245,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{12, "list eval_shots 0",
                 "eval_shots entry must be at least 1, found 0"},
         BadLine{13, "optimizer rmsprop lr 0.1",
-                "unknown optimizer 'rmsprop' (expected adam or sgd)"},
+                "unknown optimizer 'rmsprop' (expected adam, sgd or trpo)"},
         BadLine{13, "optimizer sgd lr 0.1",
                 "expected `optimizer sgd lr <f> momentum <f>`"},
         BadLine{13, "optimizer sgd momentum 0 lr 0.1",
@@ -261,7 +261,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "adam eps must be positive"},
         BadLine{14, "kernel 0 fused 3",
                 "unknown kernel kind 'fused' (expected sample, meta_grad, "
-                "adapt or eval)"},
+                "adapt, eval, reset, step, policy, trpo_hvp or surrogate)"},
         BadLine{14, "kernel 0 sample 3 4",
                 "kernel kind sample takes 1 size, found 2"},
         BadLine{16, "kernel 2 meta_grad 3",
@@ -444,4 +444,121 @@ TEST(ProgramTest, ImageSourceRecordsAreChecked) {
   Lines.erase(Lines.begin() + 16);
   EXPECT_EQ(parseError(join(Lines)),
             "bad program descriptor: split size 74 is not a multiple of way 5");
+}
+
+namespace {
+
+/// An environment program: 2 episodes of horizon 5 (10 rows), evaluation
+/// with 3 episodes (15 rows), TRPO.
+std::vector<std::string> envLines() {
+  return {
+      "metac-program 1",        // 1
+      "name rl",                // 2
+      "param w 2x2 normal 0 1", // 3
+      "data obs 2",             // 4
+      "data act 2",             // 5
+      "data reward scalar",     // 6
+      "data ret scalar",        // 7
+      "data adv scalar",        // 8
+      "data mask scalar",       // 9
+      "data logp scalar",       // 10
+      "data pi.mean 2",         // 11
+      "data pi.log_std 2",      // 12
+      "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes 3 "
+      "discount 0.99 gae_lambda 0.95 policy gaussian", // 13
+      "setting support 10",                            // 14
+      "setting query 10",                              // 15
+      "setting meta_batch 2",                          // 16
+      "setting train 3",                               // 17
+      "setting eval_query 15",                         // 18
+      "list eval_steps 0 1 2",                         // 19
+      "list eval_shots 15",                            // 20
+      "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 10 backtrack 0.8 "
+      "line_search 15",            // 21
+      "kernel 0 reset 2",          // 22
+      "kernel 1 step 2",           // 23
+      "kernel 2 policy 2",         // 24
+      "kernel 3 reset 3",          // 25
+      "kernel 4 step 3",           // 26
+      "kernel 5 policy 3",         // 27
+      "kernel 6 meta_grad 10 10",  // 28
+      "kernel 7 adapt 10",         // 29
+      "kernel 8 adapt 15",         // 30
+      "kernel 9 trpo_hvp 10 10",   // 31
+      "kernel 10 surrogate 10 10", // 32
+      "end",                       // 33
+  };
+}
+
+} // namespace
+
+TEST(ProgramTest, EnvironmentDescriptorParses) {
+  Program P = Program::parse(join(envLines()));
+  const EnvironmentSpec *E = P.environment();
+  ASSERT_NE(E, nullptr);
+  EXPECT_EQ(E->Name, "Nav");
+  EXPECT_EQ(E->ObsDim, 2);
+  EXPECT_EQ(E->ActDim, 2);
+  EXPECT_EQ(E->Horizon, 5);
+  EXPECT_EQ(E->Episodes, 2);
+  EXPECT_EQ(E->EvalEpisodes, 3);
+  EXPECT_DOUBLE_EQ(E->Discount, 0.99);
+  EXPECT_DOUBLE_EQ(E->GaeLambda, 0.95);
+  EXPECT_EQ(P.optimizer().K, OptimizerSpec::Trpo);
+  EXPECT_FLOAT_EQ(P.optimizer().MaxKl, 0.01f);
+  EXPECT_EQ(P.optimizer().CgIters, 10);
+  EXPECT_EQ(P.optimizer().LineSearch, 15);
+  EXPECT_NE(P.findKernel(KernelRecord::TrpoHvp, 10, 10), nullptr);
+  EXPECT_NE(P.findKernel(KernelRecord::Policy, 3), nullptr);
+  // Programs without an `env` record are not environments.
+  EXPECT_EQ(Program::parse(join(validLines())).environment(), nullptr);
+}
+
+TEST(ProgramTest, EnvironmentRecordsAreChecked) {
+  auto With = [](size_t Line, const std::string &Text) {
+    std::vector<std::string> Lines = envLines();
+    if (Text.empty())
+      Lines.erase(Lines.begin() + (Line - 1));
+    else
+      Lines[Line - 1] = Text;
+    return parseError(join(Lines));
+  };
+  EXPECT_EQ(With(13, "env Nav obs 2 act 2 horizon 5"),
+            "bad program descriptor line 13: expected `env <name> obs <v> act "
+            "<v> horizon <v> episodes <v> eval_episodes <v> discount <v> "
+            "gae_lambda <v> policy <gaussian>`");
+  EXPECT_EQ(With(13, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
+                     "3 discount 1.5 gae_lambda 1 policy gaussian"),
+            "bad program descriptor line 13: discount and gae_lambda must lie "
+            "in [0, 1]");
+  EXPECT_EQ(With(13, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
+                     "3 discount 0.9 gae_lambda 1 policy categorical"),
+            "bad program descriptor line 13: unknown policy 'categorical' "
+            "(expected gaussian)");
+  // The trajectory layout is fixed: the runtime fills the fields by name.
+  EXPECT_EQ(With(6, "data rew scalar"),
+            "bad program descriptor: an `env` program needs the data records "
+            "obs 2, act 2, reward, ret, adv, mask, logp (scalar), pi.mean 2, "
+            "pi.log_std 2, in this order");
+  EXPECT_EQ(With(14, "setting support 12"),
+            "bad program descriptor: support and query must be episodes x "
+            "horizon = 10 and eval_query eval_episodes x horizon = 15");
+  EXPECT_EQ(With(31, ""),
+            "bad program descriptor: no `kernel <id> trpo_hvp 10 10` record "
+            "(needed by trpo)");
+  EXPECT_EQ(With(26, ""),
+            "bad program descriptor: no `kernel <id> step 3` record (needed "
+            "to step episodes)");
+  EXPECT_EQ(With(21, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 2.5 "
+                     "backtrack 0.8 line_search 15"),
+            "bad program descriptor line 21: trpo needs max_kl > 0, damping "
+            ">= 0, backtrack in (0, 1) and cg_iters and line_search whole "
+            "numbers in [1, 1000]");
+  // TRPO constrains a policy: not for programs without an environment.
+  std::vector<std::string> Lines = validLines();
+  Lines[12] = "optimizer trpo max_kl 0.01 damping 0 cg_iters 10 backtrack 0.8 "
+              "line_search 15";
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor: the trpo optimizer needs an `env` record "
+            "(it is for policies)");
 }

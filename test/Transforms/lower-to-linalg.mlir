@@ -59,3 +59,12 @@ func.func @shapes(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   return %p : tensor<2x3xf32>
 }
 
+
+// A product large enough for Eigen's GEMM is left for
+// metac-lower-to-runtime-calls.
+// CHECK-LABEL: func @large_matmul
+func.func @large_matmul(%a: tensor<64x32xf32>, %b: tensor<32x40xf32>) -> tensor<64x40xf32> {
+  // CHECK: meta.matmul %{{.*}}, %{{.*}} : tensor<64x32xf32>, tensor<32x40xf32> -> tensor<64x40xf32>
+  %c = meta.matmul %a, %b : tensor<64x32xf32>, tensor<32x40xf32> -> tensor<64x40xf32>
+  return %c : tensor<64x40xf32>
+}

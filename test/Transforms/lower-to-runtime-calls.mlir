@@ -6,6 +6,7 @@
 // CHECK-DAG: func.func private @metac_conv2d(memref<1xf32>, memref<1xf32>, memref<1xf32>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
 // CHECK-DAG: func.func private @metac_conv2d_input_grad(
 // CHECK-DAG: func.func private @metac_conv2d_filter_grad(
+// CHECK-DAG: func.func private @metac_matmul(memref<1xf32>, memref<1xf32>, memref<1xf32>, i64, i64, i64)
 
 // CHECK-LABEL: func @conv
 func.func @conv(%x: tensor<2x5x5x3xf32>, %w: tensor<3x3x3x4xf32>,
@@ -33,4 +34,21 @@ func.func @conv(%x: tensor<2x5x5x3xf32>, %w: tensor<3x3x3x4xf32>,
   %dw = meta.conv2d_filter_grad %x, %g strides [2, 2] padding [1, 1] : tensor<2x5x5x3xf32>, tensor<2x3x3x4xf32> -> tensor<3x3x3x4xf32>
   // CHECK: return %[[Y]]
   return %y, %dx, %dw : tensor<2x3x3x4xf32>, tensor<2x5x5x3xf32>, tensor<3x3x3x4xf32>
+}
+
+// Matrix products large enough for blocking (isRuntimeMatmul: every side at
+// least 8, m*k*n at least 65536) call Eigen's GEMM; smaller ones stay for
+// the generated loops.
+// CHECK-LABEL: func @matmul
+func.func @matmul(%a: tensor<64x32xf32>, %b: tensor<32x40xf32>,
+                  %c: tensor<4x32xf32>) -> (tensor<64x40xf32>, tensor<4x40xf32>) {
+  // CHECK: %[[OUT:.*]] = memref.alloc() : memref<64x40xf32>
+  // CHECK: %[[M:.*]] = arith.constant 64 : i64
+  // CHECK-NEXT: %[[K:.*]] = arith.constant 32 : i64
+  // CHECK-NEXT: %[[N:.*]] = arith.constant 40 : i64
+  // CHECK: call @metac_matmul(%{{.*}}, %{{.*}}, %{{.*}}, %[[M]], %[[K]], %[[N]])
+  %big = meta.matmul %a, %b : tensor<64x32xf32>, tensor<32x40xf32> -> tensor<64x40xf32>
+  // CHECK: meta.matmul %{{.*}} : tensor<4x32xf32>, tensor<32x40xf32> -> tensor<4x40xf32>
+  %small = meta.matmul %c, %b : tensor<4x32xf32>, tensor<32x40xf32> -> tensor<4x40xf32>
+  return %big, %small : tensor<64x40xf32>, tensor<4x40xf32>
 }

@@ -16,6 +16,7 @@
 #include "metac/Frontend/AST.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -105,6 +106,21 @@ void ASTDumper::dump(const TasksDecl &decl) {
     endLine(decl.getSampleLoc());
     dump(decl.getSampleBody());
   }
+  if (decl.getResetLoc().isValid()) {
+    line() << "Reset(" << decl.getResetSize().name << ")";
+    endLine(decl.getResetLoc());
+    dump(decl.getResetBody());
+  }
+  if (decl.getStepLoc().isValid()) {
+    line() << "Step(" << decl.getStepState().name << ", "
+           << decl.getStepAction().name << ")";
+    endLine(decl.getStepLoc());
+    dump(decl.getStepBody());
+  }
+  if (decl.getHorizonLoc().isValid()) {
+    line() << "Horizon " << decl.getHorizon();
+    endLine(decl.getHorizonLoc());
+  }
 }
 
 void ASTDumper::dump(const ModelDecl &decl) {
@@ -153,7 +169,11 @@ void ASTDumper::dump(const LearnerItem &item) {
     return endLine(item.getLoc());
   case LearnerItem::Kind::Setting: {
     const auto &setting = llvm::cast<SettingItem>(item);
-    line() << "Setting " << setting.getKey() << ' ' << setting.getValue();
+    line() << "Setting " << setting.getKey() << ' ';
+    if (setting.isInteger())
+      os << setting.getValue();
+    else
+      os << llvm::format("%g", setting.getReal());
     return endLine(item.getLoc());
   }
   case LearnerItem::Kind::Meta: {

@@ -303,6 +303,28 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
       } else {
         decl->setSample(sampleTok.getLoc(), std::move(size), std::move(body));
       }
+    } else if (tok.is(TokenKind::identifier) &&
+               (tok.getSpelling() == "reset" || tok.getSpelling() == "step") &&
+               peek(1).is(TokenKind::l_paren)) {
+      if (!parseEnvironmentBlock(*decl, what))
+        return nullptr;
+    } else if (tok.is(TokenKind::identifier) &&
+               tok.getSpelling() == "horizon" &&
+               peek(1).is(TokenKind::integer)) {
+      Token horizonTok = consume();
+      SMLoc valueLoc = peek().getLoc();
+      int64_t steps;
+      if (!parseIntegerToken(steps))
+        return nullptr;
+      if (decl->getHorizonLoc().isValid())
+        diags
+            .error(horizonTok.getLoc(), what + " has more than one 'horizon'",
+                   horizonTok.getRange())
+            .note(decl->getHorizonLoc(), "the first one is here");
+      else if (steps < 1 || steps > 100000)
+        diags.error(valueLoc, "'horizon' must be between 1 and 100000");
+      else
+        decl->setHorizon(horizonTok.getLoc(), steps);
     } else if (tok.is(TokenKind::identifier) && peek(1).is(TokenKind::tilde)) {
       StmtPtr latent = parseDraw();
       if (!latent)
@@ -315,13 +337,61 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
       decl->addLatent(std::move(latent));
     } else {
       errorAtCurrent("expected a latent variable ('name ~ distribution(...)' "
-                     "or 'name = expression') or 'sample(n) { ... }' in " +
+                     "or 'name = expression'), 'sample(n) { ... }', or an "
+                     "environment's 'reset(n) { ... }', 'step(obs, action) "
+                     "{ ... }' or 'horizon N' in " +
                      what);
       return nullptr;
     }
     if (!parseStmtEnd())
       return nullptr;
   }
+}
+
+// env_block := 'reset' '(' IDENT ')' block
+//            | 'step' '(' IDENT ',' IDENT ')' block
+bool Parser::parseEnvironmentBlock(TasksDecl &decl, const std::string &what) {
+  Token keyword = consume();
+  bool isReset = keyword.getSpelling() == "reset";
+  SMLoc lParen = consume().getLoc();
+  Identifier first, second;
+  if (isReset) {
+    if (!parseIdentifier(first, "expected the number of episodes' name, as "
+                                "in 'reset(n)'") ||
+        !expect(TokenKind::r_paren, "expected ')' after the episode count name",
+                lParen, "("))
+      return false;
+  } else if (!parseIdentifier(first, "expected the state's name, as in "
+                                     "'step(obs, action)'") ||
+             !expect(TokenKind::comma, "expected ',' and the action's name, as "
+                                       "in 'step(obs, action)'") ||
+             !parseIdentifier(second, "expected the action's name, as in "
+                                      "'step(obs, action)'") ||
+             !expect(TokenKind::r_paren, "expected ')' after the action's name",
+                     lParen, "(")) {
+    return false;
+  }
+  Block body;
+  if (!parseBlock(body,
+                  {"the '" + keyword.getSpelling().str() + "' block of " + what,
+                   false}))
+    return false;
+  SMLoc previous = isReset ? decl.getResetLoc() : decl.getStepLoc();
+  if (previous.isValid()) {
+    diags
+        .error(keyword.getLoc(),
+               what + " has more than one '" + keyword.getSpelling() +
+                   "' block",
+               keyword.getRange())
+        .note(previous, "the first one is here");
+    return true;
+  }
+  if (isReset)
+    decl.setReset(keyword.getLoc(), std::move(first), std::move(body));
+  else
+    decl.setStep(keyword.getLoc(), std::move(first), std::move(second),
+                 std::move(body));
+  return true;
 }
 
 // type := IDENT ('[' dim (',' dim)* ']')?     dim := INT | IDENT
@@ -521,10 +591,27 @@ LearnerItemPtr Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
   }
   if (value.is(TokenKind::identifier) && !value.isFirstOnLine())
     return parseOptimizerItem(std::move(key));
-  if (value.is(TokenKind::floating) && !value.isFirstOnLine()) {
+  // The few settings that take reals (of environment learners).
+  bool real = key.name == "discount" || key.name == "gae_lambda";
+  if (value.is(TokenKind::floating) && !value.isFirstOnLine() && !real) {
     errorAtCurrent("the value of learner setting " + quoted(key.name) +
                    " must be an integer");
     return nullptr;
+  }
+  if (value.is(TokenKind::floating) && !value.isFirstOnLine()) {
+    SMLoc valueLoc = value.getLoc();
+    ExprPtr number = parseNumber();
+    if (!number)
+      return nullptr;
+    auto [it, inserted] = settings.try_emplace(key.name, key.loc);
+    if (!inserted)
+      diags
+          .error(key.loc, "duplicate learner setting " + quoted(key.name),
+                 key.getRange())
+          .note(it->second,
+                "previous setting of " + quoted(key.name) + " is here");
+    return std::make_unique<SettingItem>(
+        std::move(key), llvm::cast<NumberExpr>(*number).getValue(), valueLoc);
   }
   errorExpected("expected an integer value after learner setting " +
                 quoted(key.name));

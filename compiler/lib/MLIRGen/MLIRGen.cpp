@@ -73,6 +73,15 @@ std::string shapeString(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
+/// Whether v is a diagonal Gaussian policy distribution: the record
+/// {mean, log_std} that gaussian(mean, log_std) makes, both f32[n, d].
+bool isGaussian(const Val &v) {
+  return v.kind == Val::Record && v.leaves.size() == 2 &&
+         v.leaves[0].first == "mean" && v.leaves[1].first == "log_std" &&
+         shapeOf(v.leaves[0].second).size() == 2 &&
+         shapeOf(v.leaves[0].second) == shapeOf(v.leaves[1].second);
+}
+
 std::string describe(const Val &v) {
   switch (v.kind) {
   case Val::Tensor:
@@ -80,6 +89,8 @@ std::string describe(const Val &v) {
   case Val::Bool:
     return "a boolean tensor";
   case Val::Record:
+    if (isGaussian(v))
+      return "a gaussian over " + shapeString(shapeOf(v.leaves[0].second));
     return "a record of " + std::to_string(v.leaves.size()) + " tensors";
   case Val::Int:
     return "an integer";
@@ -243,6 +254,10 @@ private:
   OptVal evalBuiltin(const CallExpr &call, bool &handled);
   OptVal evalGrad(const CallExpr &call);
   OptVal evalModelCall(const CallExpr &call, const ModelDecl &model);
+  /// The body of model m on parameter record `params` and bound inputs.
+  OptVal inlineModel(const ModelDecl &m, const Val &params,
+                     ArrayRef<std::pair<std::string, Val>> bound,
+                     std::map<std::string, int64_t> symbols);
   OptVal evalDense(const CallExpr &call);
   OptVal evalConv2D(const CallExpr &call);
   OptVal evalNorm(const CallExpr &call);
@@ -250,6 +265,12 @@ private:
   /// An argument that must be a batch of NHWC images, for `fn`'s messages.
   OptVal evalImage(const Expr &e, StringRef fn);
   OptVal evalClassification(const CallExpr &call);
+  /// gaussian(mean, log_std), log_prob(d, x), kl(p, q) and entropy(d).
+  OptVal evalDistribution(const CallExpr &call);
+  /// zeros(shape) and clip(x, lo, hi).
+  OptVal evalZerosOrClip(const CallExpr &call);
+  /// KL(p || q) of two diagonal Gaussians of shape [n, d], per row: f32[n].
+  Value gaussianKL(const Val &p, const Val &q, SMLoc l);
   /// Whether a layer builtin may declare parameters here (inside a model).
   bool checkInModel(const CallExpr &call);
   /// The next layer of `kind` in the current model call: "dense1", ...
@@ -326,6 +347,30 @@ private:
   /// data fields it provides.
   LogicalResult checkTaskSource(const CallExpr &call);
   std::string descriptor();
+
+  // Reinforcement learning: tasks that are environments (docs/language.md
+  // section 4.4). The trajectories of a task are the data of its support
+  // (pre-update rollouts) and query (post-update rollouts) sets.
+  LogicalResult checkEnvironment();
+  LogicalResult genResetKernel(int64_t episodes);
+  LogicalResult genStepKernel(int64_t episodes);
+  LogicalResult genPolicyKernel(int64_t episodes);
+  /// `trpo_hvp rows rows` and `surrogate rows rows` for the TRPO optimizer.
+  LogicalResult genTrpoKernels(int64_t rows);
+  /// TRPO's trust-region quantity for one task: the KL divergence from the
+  /// behaviour policy of the query trajectories (q.pi) to the adapted policy,
+  /// averaged over the steps that happened (q.mask).
+  OptVal trustRegionKL(ValueRange params, const Val &support, const Val &query);
+  /// Runs the latents of the task distribution (per task, from taskKey).
+  LogicalResult genLatents();
+  struct Environment {
+    int64_t episodes = 20, evalEpisodes = 0, horizon = 0;
+    int64_t obsDim = 0, actDim = 0;
+    double discount = 0.99, gaeLambda = 1.0;
+  };
+  std::optional<Environment> env;
+  /// TRPO's settings, when the optimizer is trpo.
+  std::map<std::string, double> trpo;
 
   MLIRContext &ctx;
   const Program &program;
@@ -798,6 +843,11 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
 
   if (name == "grad")
     return evalGrad(call);
+  if (name == "gaussian" || name == "log_prob" || name == "kl" ||
+      name == "entropy")
+    return evalDistribution(call);
+  if (name == "zeros" || name == "clip")
+    return evalZerosOrClip(call);
   if (name == "dense")
     return evalDense(call);
   if (name == "conv2d")
@@ -1644,6 +1694,177 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalClassification(const CallExpr &call) {
       meanOfRows(builder.create<meta::SubOp>(ml, lse, picked).getResult()));
 }
 
+MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
+  StringRef name = call.getCallee();
+  SMLoc l = call.getLoc();
+  Location ml = loc(l);
+  auto args = call.getArgs();
+  size_t arity = name == "entropy" ? 1 : 2;
+  if (args.size() != arity || !call.getKwargs().empty())
+    return fail(l,
+                "'" + name + "' expects " + std::to_string(arity) +
+                    " argument" + (arity == 1 ? "" : "s") + ": " +
+                    (name == "gaussian"   ? "gaussian(mean, log_std)"
+                     : name == "log_prob" ? "log_prob(distribution, value)"
+                     : name == "kl"       ? "kl(p, q)"
+                                          : "entropy(distribution)"),
+                call.getRange());
+  if (name == "gaussian") {
+    OptVal mean = evalTensor(*args[0], "the mean of 'gaussian'");
+    OptVal logStd = mean ? evalTensor(*args[1], "the log standard deviation "
+                                                "of 'gaussian'")
+                         : std::nullopt;
+    if (!logStd)
+      return std::nullopt;
+    ArrayRef<int64_t> shape = shapeOf(mean->value);
+    if (shape.size() != 2)
+      return fail(args[0]->getStartLoc(),
+                  "the mean of 'gaussian' must be f32[n, actions], not " +
+                      describe(*mean),
+                  args[0]->getRange());
+    auto joint = broadcastShapes(shapeOf(logStd->value), shape);
+    if (!joint || ArrayRef<int64_t>(*joint) != shape)
+      return fail(args[1]->getStartLoc(),
+                  "the log standard deviation of 'gaussian' must broadcast "
+                  "to the mean's shape " +
+                      shapeString(shape) + ", but it is " + describe(*logStd),
+                  args[1]->getRange());
+    return Val::record({{"mean", mean->value},
+                        {"log_std", broadcastTo(logStd->value, shape, l)}});
+  }
+
+  auto distribution = [&](const Expr &e) -> OptVal {
+    OptVal d = eval(e);
+    if (d && !isGaussian(*d))
+      return fail(e.getStartLoc(),
+                  "'" + name +
+                      "' needs a distribution, such as "
+                      "gaussian(mean, log_std) or a policy model's "
+                      "output, not " +
+                      describe(*d),
+                  e.getRange());
+    return d;
+  };
+  OptVal p = distribution(*args[0]);
+  if (!p)
+    return std::nullopt;
+  Value mu = p->leaves[0].second, logStd = p->leaves[1].second;
+  SmallVector<int64_t> shape(shapeOf(mu));
+  auto c = [&](double v) { return constant(shape, float(v), l); };
+  auto add = [&](Value a, Value b) {
+    return builder.create<meta::AddOp>(ml, a, b).getResult();
+  };
+  auto sub = [&](Value a, Value b) {
+    return builder.create<meta::SubOp>(ml, a, b).getResult();
+  };
+  auto mul = [&](Value a, Value b) {
+    return builder.create<meta::MulOp>(ml, a, b).getResult();
+  };
+  auto exp = [&](Value a) {
+    return builder.create<meta::ExpOp>(ml, a).getResult();
+  };
+  // Per row: the sum over the action dimensions (independent components).
+  auto rowSum = [&](Value x) {
+    return Val::tensor(builder.create<meta::ReduceSumOp>(
+        ml, f32({shape[0]}), x, builder.getDenseI64ArrayAttr({1})));
+  };
+  const double log2Pi = std::log(2.0 * M_PI);
+  if (name == "entropy") // log sigma + log(2 pi e) / 2 per component.
+    return rowSum(add(logStd, c(0.5 * (log2Pi + 1.0))));
+  if (name == "log_prob") {
+    OptVal x = evalTensor(*args[1], "the value of 'log_prob'");
+    if (!x)
+      return std::nullopt;
+    if (shapeOf(x->value) != ArrayRef<int64_t>(shape))
+      return fail(args[1]->getStartLoc(),
+                  "'log_prob' of a distribution over " + shapeString(shape) +
+                      " needs a value of that shape, not " + describe(*x),
+                  args[1]->getRange());
+    // -((x - mu) / sigma)^2 / 2 - log sigma - log(2 pi) / 2.
+    Value z = mul(sub(x->value, mu),
+                  exp(builder.create<meta::NegOp>(ml, logStd).getResult()));
+    Value sq = builder.create<meta::SquareOp>(ml, z);
+    return rowSum(sub(mul(c(-0.5), sq), add(logStd, c(0.5 * log2Pi))));
+  }
+  OptVal q = distribution(*args[1]);
+  if (!q)
+    return std::nullopt;
+  if (shapeOf(q->leaves[0].second) != ArrayRef<int64_t>(shape))
+    return fail(args[1]->getStartLoc(),
+                "'kl' needs two distributions of the same shape, not " +
+                    shapeString(shape) + " and " +
+                    shapeString(shapeOf(q->leaves[0].second)),
+                args[1]->getRange());
+  return Val::tensor(gaussianKL(*p, *q, l));
+}
+
+Value MLIRGenImpl::gaussianKL(const Val &p, const Val &q, SMLoc l) {
+  // Per component: log sigma_q - log sigma_p
+  //   + (sigma_p^2 + (mu_p - mu_q)^2) / (2 sigma_q^2) - 1/2; summed per row.
+  Location ml = loc(l);
+  Value mu = p.leaves[0].second, logStd = p.leaves[1].second;
+  Value mu2 = q.leaves[0].second, logStd2 = q.leaves[1].second;
+  ArrayRef<int64_t> shape = shapeOf(mu);
+  auto two = [&](Value x) {
+    return builder.create<meta::MulOp>(ml, constant(shape, 2, l), x)
+        .getResult();
+  };
+  Value varP = builder.create<meta::ExpOp>(ml, two(logStd));
+  Value diff = builder.create<meta::SquareOp>(
+      ml, builder.create<meta::SubOp>(ml, mu, mu2).getResult());
+  Value ratio = builder.create<meta::DivOp>(
+      ml, builder.create<meta::AddOp>(ml, varP, diff).getResult(),
+      two(builder.create<meta::ExpOp>(ml, two(logStd2))));
+  Value perDim = builder.create<meta::SubOp>(
+      ml,
+      builder.create<meta::AddOp>(
+          ml, builder.create<meta::SubOp>(ml, logStd2, logStd).getResult(),
+          ratio),
+      constant(shape, 0.5, l));
+  return builder.create<meta::ReduceSumOp>(ml, f32({shape[0]}), perDim,
+                                           builder.getDenseI64ArrayAttr({1}));
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalZerosOrClip(const CallExpr &call) {
+  StringRef name = call.getCallee();
+  SMLoc l = call.getLoc();
+  Location ml = loc(l);
+  auto args = call.getArgs();
+  if (name == "zeros") {
+    if (args.size() != 1 || !call.getKwargs().empty())
+      return fail(l, "'zeros' expects 1 argument, a shape: zeros([n, 2])",
+                  call.getRange());
+    auto shape = evalIntList(*args[0], "the shape of 'zeros'");
+    if (!shape)
+      return std::nullopt;
+    if (!isReasonableShape(*shape))
+      return fail(args[0]->getStartLoc(),
+                  "dimensions must be positive and a tensor at most 2^28 "
+                  "elements",
+                  args[0]->getRange());
+    return Val::tensor(constant(*shape, 0, l));
+  }
+  // clip(x, lo, hi) = min(max(x, lo), hi): no derivative where it clips.
+  if (args.size() != 3 || !call.getKwargs().empty())
+    return fail(l, "'clip' expects 3 arguments: clip(x, low, high)",
+                call.getRange());
+  OptVal x = evalTensor(*args[0], "the argument of 'clip'");
+  std::optional<double> lo =
+      x ? evalConstant(*args[1], "the lower bound of 'clip'") : std::nullopt;
+  std::optional<double> hi =
+      lo ? evalConstant(*args[2], "the upper bound of 'clip'") : std::nullopt;
+  if (!hi)
+    return std::nullopt;
+  if (*lo > *hi)
+    return fail(args[1]->getStartLoc(),
+                "'clip' needs low <= high, got " + num(*lo) + " > " + num(*hi),
+                call.getRange());
+  ArrayRef<int64_t> shape = shapeOf(x->value);
+  Value up = builder.create<meta::MaxOp>(ml, x->value, constant(shape, *lo, l));
+  return Val::tensor(
+      builder.create<meta::MinOp>(ml, up, constant(shape, *hi, l)));
+}
+
 MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
                                                const ModelDecl &m) {
   auto args = call.getArgs();
@@ -1715,7 +1936,13 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
     }
     bound.push_back({argDecl.name.name, *v});
   }
+  return inlineModel(m, *params, bound, symbols);
+}
 
+MLIRGenImpl::OptVal
+MLIRGenImpl::inlineModel(const ModelDecl &m, const Val &params,
+                         ArrayRef<std::pair<std::string, Val>> bound,
+                         std::map<std::string, int64_t> symbols) {
   // Inline the body in a fresh scope.
   const Val *savedParams = currentParams;
   std::map<std::string, unsigned> savedCounters = std::move(layerCounters);
@@ -1726,7 +1953,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
     scope.set(name, v);
   for (auto &[name, size] : symbols)
     scope.set(name, Val::integerVal(size));
-  currentParams = &*params;
+  currentParams = &params;
   layerCounters.clear();
   ++modelDepth;
   OptVal result;
@@ -1741,8 +1968,19 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalModelCall(const CallExpr &call,
     return fail(m.getBody().rBraceLoc,
                 "model '" + m.getName() +
                     "' must end with an expression: its output");
-  if (const auto &rt = m.getResultType(); rt && result->kind == Val::Tensor) {
-    ArrayRef<int64_t> shape = shapeOf(result->value);
+  if (const auto &rt = m.getResultType();
+      rt && (rt->getElementType() == "gaussian") != isGaussian(*result)) {
+    diags.error(m.getBody().back()->getLoc(),
+                "model '" + m.getName() + "' returns " + describe(*result) +
+                    " but declares " + rt->str());
+    diags.note(rt->getLoc(), "result type declared here", rt->getRange());
+    return std::nullopt;
+  }
+  if (const auto &rt = m.getResultType();
+      rt && (result->kind == Val::Tensor || isGaussian(*result))) {
+    // A distribution is checked by the shape of its mean.
+    ArrayRef<int64_t> shape =
+        shapeOf(isGaussian(*result) ? result->leaves[0].second : result->value);
     bool ok2 = rt->getRank() == shape.size();
     for (size_t i = 0; ok2 && i < shape.size(); ++i) {
       const DimAST &d = rt->getDims()[i];
@@ -2404,6 +2642,248 @@ LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
   return success();
 }
 
+LogicalResult MLIRGenImpl::genLatents() {
+  for (const StmtPtr &s : tasks->getLatents())
+    if (failed(genStmt(*s, nullptr)))
+      return failure();
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genResetKernel(int64_t n) {
+  auto key = RankedTensorType::get({}, builder.getI64Type());
+  func::FuncOp fn = beginKernel("reset_" + std::to_string(n), {key, key},
+                                "reset " + std::to_string(n));
+  taskKey = fn.getArgument(0);
+  dataKey = Value();
+  drawStream = 0;
+  scope.push();
+  LogicalResult ok = genLatents();
+  dataKey = fn.getArgument(1);
+  scope.push();
+  scope.set(tasks->getResetSize().name, Val::integerVal(n));
+  if (succeeded(ok))
+    ok = genBlock(tasks->getResetBody(), false, nullptr);
+  const std::string &state = tasks->getStepState().name;
+  Val *v = scope.lookup(state);
+  Value result;
+  if (succeeded(ok)) {
+    SmallVector<int64_t> want{n, env->obsDim};
+    if (!v || v->kind != Val::Tensor || shapeOf(v->value) != ArrayRef(want)) {
+      diags.error(
+          tasks->getResetLoc(),
+          "reset(" + tasks->getResetSize().name +
+              ") must set the "
+              "state '" +
+              state + "' to " + shapeString(want) + " (the observations of " +
+              tasks->getResetSize().name +
+              " episodes, as the policy model's input), but " +
+              (v ? "it is " + describe(*v) : std::string("it is not set")));
+      ok = failure();
+    } else {
+      result = v->value;
+    }
+  }
+  scope.pop();
+  scope.pop();
+  taskKey = dataKey = Value();
+  if (failed(ok))
+    return failure();
+  endKernel(fn, {result});
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genStepKernel(int64_t n) {
+  auto key = RankedTensorType::get({}, builder.getI64Type());
+  func::FuncOp fn =
+      beginKernel("step_" + std::to_string(n),
+                  {key, key, f32({n, env->obsDim}), f32({n, env->actDim})},
+                  "step " + std::to_string(n));
+  taskKey = fn.getArgument(0);
+  dataKey = Value();
+  drawStream = 0;
+  scope.push();
+  LogicalResult ok = genLatents();
+  // Draws inside step are per step: the runtime passes a fresh key.
+  dataKey = fn.getArgument(1);
+  scope.push();
+  const std::string &state = tasks->getStepState().name;
+  scope.set(state, Val::tensor(fn.getArgument(2)));
+  scope.set(tasks->getStepAction().name, Val::tensor(fn.getArgument(3)));
+  if (succeeded(ok))
+    ok = genBlock(tasks->getStepBody(), false, nullptr);
+  SmallVector<Value> results;
+  SMLoc where = tasks->getStepLoc();
+  auto expect = [&](StringRef name, ArrayRef<int64_t> shape,
+                    StringRef meaning) {
+    Val *v = scope.lookup(name);
+    if (v && v->kind == Val::Tensor && shapeOf(v->value) == shape) {
+      results.push_back(v->value);
+      return true;
+    }
+    diags.error(
+        where,
+        "step(" + state + ", " + tasks->getStepAction().name + ") must set '" +
+            name + "' to " + shapeString(shape) + " (" + meaning + "), but " +
+            (v ? "it is " + describe(*v) : std::string("it is not set")));
+    return false;
+  };
+  if (succeeded(ok) &&
+      (!expect(state, {n, env->obsDim}, "the next observations") ||
+       !expect("reward", {n}, "one reward per episode")))
+    ok = failure();
+  if (succeeded(ok)) {
+    // done: a condition per episode (or 0/1 values); without it, episodes
+    // run for the whole horizon.
+    Val *done = scope.lookup("done");
+    Location l = loc(where);
+    if (!done) {
+      results.push_back(constant({n}, 0, where));
+    } else if (done->kind == Val::Bool && shapeOf(done->value) == ArrayRef{n}) {
+      results.push_back(builder.create<meta::SelectOp>(
+          l, f32({n}), done->value, constant({n}, 1, where),
+          constant({n}, 0, where)));
+    } else if (done->kind == Val::Tensor &&
+               shapeOf(done->value) == ArrayRef{n}) {
+      results.push_back(done->value);
+    } else {
+      diags.error(where, "'done' must be a condition per episode (f32[" +
+                             std::to_string(n) +
+                             "], such as 'max(abs(obs), "
+                             "axis = 1) < 0.01'), but it is " +
+                             describe(*done));
+      ok = failure();
+    }
+  }
+  scope.pop();
+  scope.pop();
+  taskKey = dataKey = Value();
+  if (failed(ok))
+    return failure();
+  endKernel(fn, results);
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genPolicyKernel(int64_t n) {
+  // The policy sees the model parameters only: the runtime calls it with
+  // the adapted ones, which have no meta-parameters.
+  SmallVector<Type> inputs;
+  for (const ParamSpec &p : modelParams)
+    inputs.push_back(f32(p.shape));
+  inputs.push_back(f32({n, env->obsDim}));
+  func::FuncOp fn = beginKernel("policy_" + std::to_string(n), inputs,
+                                "policy " + std::to_string(n));
+  auto args = fn.getArguments();
+  Val theta = paramsRecord(args.drop_back());
+  const TypedArg &input = model->getArgs().front();
+  std::map<std::string, int64_t> symbols{
+      {input.type.getDims().front().symbol, n}};
+  OptVal dist = inlineModel(
+      *model, theta, {{input.name.name, Val::tensor(args.back())}}, symbols);
+  if (!dist)
+    return failure();
+  if (!isGaussian(*dist) || shapeOf(dist->leaves[0].second)[0] != n)
+    return diags.error(model->getLoc(),
+                       "the policy model '" + model->getName() +
+                           "' of an environment's learner must return a "
+                           "distribution over actions, gaussian(mean, "
+                           "log_std) with mean f32[n, actions], but it "
+                           "returns " +
+                           describe(*dist)),
+           failure();
+  env->actDim = shapeOf(dist->leaves[0].second)[1];
+  endKernel(fn, {dist->leaves[0].second, dist->leaves[1].second});
+  return success();
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::trustRegionKL(ValueRange params,
+                                               const Val &support,
+                                               const Val &query) {
+  scope.push();
+  bindMetaParams(params.drop_front(modelParams.size()));
+  OptVal adapted = runAdapt(paramsRecord(params), support, std::nullopt);
+  scope.pop();
+  if (!adapted)
+    return std::nullopt;
+  SMLoc l = learner->getLoc();
+  Location ml = loc(l);
+  OptVal obs = field(query, "obs", l), old = field(query, "pi", l),
+         mask = field(query, "mask", l);
+  const TypedArg &input = model->getArgs().front();
+  int64_t rows = shapeOf(obs->value)[0];
+  OptVal now = inlineModel(*model, *adapted, {{input.name.name, *obs}},
+                           {{input.type.getDims().front().symbol, rows}});
+  if (!now)
+    return std::nullopt;
+  Value perRow = gaussianKL(*old, *now, l);
+  Value weighted = builder.create<meta::MulOp>(ml, perRow, mask->value);
+  // Divided by the number of valid steps, at least 1.
+  Value count = builder.create<meta::MaxOp>(ml, reduceAll(mask->value, l),
+                                            constant({}, 1, l));
+  return Val::tensor(
+      builder.create<meta::DivOp>(ml, reduceAll(weighted, l), count));
+}
+
+LogicalResult MLIRGenImpl::genTrpoKernels(int64_t rows) {
+  // trpo_hvp: the product of the KL's Hessian (at the current parameters,
+  // where TRPO needs it) with a vector v, as the gradient of
+  // <grad KL, v>: reverse mode twice, through the adaptation step.
+  {
+    SmallVector<Type> types = paramTypes();
+    TaskKernel k = beginTaskKernel("trpo_hvp", rows, rows);
+    // Adding the vector's arguments reallocates the block's argument list,
+    // which k.params views: keep the values themselves.
+    SmallVector<Value> params(k.params);
+    SmallVector<Value> vs;
+    for (Type t : types)
+      vs.push_back(k.fn.getBody().front().addArgument(t, k.fn.getLoc()));
+    SmallVector<Type> inputs(k.fn.getFunctionType().getInputs());
+    inputs.append(types.begin(), types.end());
+    k.fn.setFunctionType(builder.getFunctionType(inputs, {}));
+    Location l = loc(learner->getLoc());
+    auto outer = builder.create<meta::GradOp>(l, types, ValueRange(params));
+    mlir::Block *outerBody = builder.createBlock(&outer.getBody());
+    for (Type t : types)
+      outerBody->addArgument(t, l);
+    auto inner = builder.create<meta::GradOp>(
+        l, types, ValueRange(outerBody->getArguments()));
+    mlir::Block *innerBody = builder.createBlock(&inner.getBody());
+    for (Type t : types)
+      innerBody->addArgument(t, l);
+    OptVal kl = trustRegionKL(innerBody->getArguments(), k.support, k.query);
+    if (!kl)
+      return failure();
+    builder.create<meta::YieldOp>(l, kl->value);
+    builder.setInsertionPointAfter(inner);
+    Value dot;
+    for (auto [g, v] : llvm::zip(inner.getResults(), vs)) {
+      Value term =
+          reduceAll(builder.create<meta::MulOp>(l, g, v), learner->getLoc());
+      dot = dot ? builder.create<meta::AddOp>(l, dot, term).getResult() : term;
+    }
+    builder.create<meta::YieldOp>(l, dot);
+    builder.setInsertionPointAfter(outer);
+    endKernel(k.fn, SmallVector<Value>(outer.getResults()));
+  }
+  // surrogate: the meta-objective and the KL at candidate parameters, for
+  // the line search.
+  TaskKernel k = beginTaskKernel("surrogate", rows, rows);
+  OptVal loss = metaObjective(k.params, k.support, k.query, std::nullopt);
+  OptVal kl = loss ? trustRegionKL(k.params, k.support, k.query) : std::nullopt;
+  if (!kl)
+    return failure();
+  Location l = loc(learner->getLoc());
+  Value both = builder.create<meta::AddOp>(
+      l,
+      builder.create<meta::PadOp>(l, f32({2}),
+                                  reshape(loss->value, {1}, learner->getLoc()),
+                                  builder.getDenseI64ArrayAttr({0})),
+      builder.create<meta::PadOp>(l, f32({2}),
+                                  reshape(kl->value, {1}, learner->getLoc()),
+                                  builder.getDenseI64ArrayAttr({1})));
+  endKernel(k.fn, {both});
+  return success();
+}
+
 LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
   learner = &l;
   bool ok = true;
@@ -2442,6 +2922,9 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
   if (const CallExpr *source = tasks->getSource()) {
     if (failed(checkTaskSource(*source)))
       return failure();
+  } else if (tasks->isEnvironment()) {
+    if (failed(checkEnvironment()))
+      return failure();
   } else if (!tasks->hasSample()) {
     return diags.error(tasks->getLoc(), "tasks '" + tasks->getName() +
                                             "' has no sample(n) block"),
@@ -2466,6 +2949,20 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                                        : "several models are declared: say "
                                          "which one with 'model NAME'"),
            failure();
+  }
+  if (env) {
+    // The policy sees observations: one input f32[n, d].
+    auto args = model->getArgs();
+    if (args.size() != 1 || args[0].type.getRank() != 2 ||
+        !args[0].type.getDims()[0].isSymbolic ||
+        args[0].type.getDims()[1].isSymbolic ||
+        args[0].type.getDims()[1].size <= 0)
+      return diags.error(model->getLoc(),
+                         "the policy model '" + model->getName() +
+                             "' of an environment's learner must take one "
+                             "input, the observations, typed f32[n, d]"),
+             failure();
+    env->obsDim = args[0].type.getDims()[1].size;
   }
   if (!adapt)
     return diags.error(l.getLoc(), "learner '" + l.getName() +
@@ -2499,22 +2996,59 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     metrics.push_back(m);
   }
 
-  // Settings.
+  // Settings. Learners of environments count episodes, not examples.
   static const char *const known[] = {"support", "query", "meta_batch",
                                       "train"};
+  static const char *const knownEnv[] = {"episodes",   "eval_episodes",
+                                         "meta_batch", "train",
+                                         "discount",   "gae_lambda"};
   for (const SettingItem *s : l.getItemsOf<SettingItem>()) {
-    if (!llvm::is_contained(known, s->getKey())) {
+    bool isKnown = env ? llvm::is_contained(knownEnv, s->getKey())
+                       : llvm::is_contained(known, s->getKey());
+    if (!isKnown) {
       diags.error(s->getLoc(), "unknown learner setting '" + s->getKey() + "'",
                   s->getKeyIdentifier().getRange());
-      diags.note(s->getLoc(),
-                 "settings are support, query, meta_batch and train");
+      if (env)
+        diags.note(s->getLoc(),
+                   "the tasks are an environment: settings are episodes, "
+                   "eval_episodes, meta_batch, train, discount and "
+                   "gae_lambda");
+      else
+        diags.note(s->getLoc(),
+                   "settings are support, query, meta_batch and train");
       return failure();
+    }
+    if (s->getKey() == "discount" || s->getKey() == "gae_lambda") {
+      if (s->getReal() < 0 || s->getReal() > 1)
+        return diags.error(s->getValueLoc(),
+                           "'" + s->getKey() + "' must be between 0 and 1"),
+               failure();
+      (s->getKey() == "discount" ? env->discount : env->gaeLambda) =
+          s->getReal();
+      continue;
     }
     if (s->getValue() <= 0 || s->getValue() > 100000000)
       return diags.error(s->getValueLoc(),
                          "'" + s->getKey() + "' must be between 1 and 1e8"),
              failure();
     settings[s->getKey().str()] = s->getValue();
+  }
+  if (env) {
+    // Support and query sets are trajectories: episodes x horizon rows.
+    env->episodes = settings.count("episodes") ? settings["episodes"] : 20;
+    env->evalEpisodes = settings.count("eval_episodes")
+                            ? settings["eval_episodes"]
+                            : env->episodes;
+    settings.erase("episodes");
+    settings.erase("eval_episodes");
+    int64_t most = std::max(env->episodes, env->evalEpisodes) * env->horizon;
+    if (most > 1000000)
+      return diags.error(l.getLoc(),
+                         "episodes x horizon = " + std::to_string(most) +
+                             " steps per rollout is above the supported "
+                             "1000000"),
+             failure();
+    settings["support"] = settings["query"] = env->episodes * env->horizon;
   }
   if (!settings.count("support"))
     return diags.error(l.getLoc(), "learner '" + l.getName() +
@@ -2558,10 +3092,25 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     } else if (opt->getOptimizerKind() == "sgd") {
       values = {{"lr", 0.01}, {"momentum", 0.0}};
       keys = {"lr", "momentum"};
+    } else if (opt->getOptimizerKind() == "trpo" && env) {
+      // rllab's ConjugateGradientOptimizer defaults, as MAML-RL used them.
+      values = {{"max_kl", 0.01},
+                {"damping", 1e-5},
+                {"cg_iters", 10},
+                {"backtrack", 0.8},
+                {"line_search", 15}};
+      keys = {"max_kl", "damping", "cg_iters", "backtrack", "line_search"};
     } else {
+      if (opt->getOptimizerKind() == "trpo")
+        return diags.error(opt->getKindIdentifier().loc,
+                           "'trpo' is for environments: it bounds the change "
+                           "of a policy; use adam or sgd",
+                           opt->getKindIdentifier().getRange()),
+               failure();
       return diags.error(opt->getKindIdentifier().loc,
                          "unknown optimizer '" + opt->getOptimizerKind() +
-                             "' (expected adam or sgd)",
+                             (env ? "' (expected adam, sgd or trpo)"
+                                  : "' (expected adam or sgd)"),
                          opt->getKindIdentifier().getRange()),
              failure();
     }
@@ -2583,6 +3132,21 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                failure();
       values[kw.name.name] = *v;
     }
+    if (opt->getOptimizerKind() == "trpo") {
+      for (const char *k : {"max_kl", "cg_iters", "line_search"})
+        if (values[k] <= 0 ||
+            (k != std::string("max_kl") && values[k] != std::floor(values[k])))
+          return diags.error(
+                     opt->getLoc(),
+                     std::string("trpo's '") + k + "' must be a positive " +
+                         (k == std::string("max_kl") ? "number" : "integer")),
+                 failure();
+      if (values["backtrack"] <= 0 || values["backtrack"] >= 1)
+        return diags.error(opt->getLoc(),
+                           "trpo's 'backtrack' must be between 0 and 1"),
+               failure();
+      trpo = values;
+    }
     optimizerLine = "optimizer " + opt->getOptimizerKind().str();
     for (const std::string &k : keys)
       optimizerLine += " " + k + " " + num(values[k]);
@@ -2591,6 +3155,45 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
   // Evaluation protocol (REFERENCE.md: 600 tasks; before and after steps).
   settings["eval_tasks"] = 600;
   settings["eval_query"] = settings["query"];
+  if (env) {
+    // Returns after k rounds of (roll out, adapt): fresh tasks, each round
+    // with eval_episodes new episodes.
+    settings["eval_tasks"] = 40;
+    settings["eval_query"] = env->evalEpisodes * env->horizon;
+    evalShots = {settings["eval_query"]};
+    evalSteps = {0, 1};
+    if (evalItem)
+      for (const EvalPair &p : evalItem->getPairs()) {
+        StringRef key = p.key.name;
+        if (key != "tasks" && key != "steps") {
+          diags.error(p.key.loc, "unknown evaluation setting '" + key + "'",
+                      p.key.getRange());
+          diags.note(p.key.loc, "an environment's evaluation settings are "
+                                "tasks and steps (rounds of rollouts and "
+                                "adaptation); episodes per round are "
+                                "'eval_episodes'");
+          return failure();
+        }
+        if (p.values.empty() ||
+            llvm::any_of(p.values, [](int64_t v) { return v < 0 || v > 100; }))
+          return diags.error(p.key.loc,
+                             "'" + key +
+                                 "' takes values between 0 "
+                                 "and 100",
+                             p.key.getRange()),
+                 failure();
+        if (key == "tasks") {
+          if (p.isList || p.values.size() != 1 || p.values[0] == 0)
+            return diags.error(p.key.loc, "'tasks' takes one positive integer",
+                               p.key.getRange()),
+                   failure();
+          settings["eval_tasks"] = p.values[0];
+        } else {
+          evalSteps.assign(p.values.begin(), p.values.end());
+        }
+      }
+    return success();
+  }
   // Before adaptation and after the trained number of steps.
   evalSteps = {0};
   if (innerLoop && settings["inner_steps"] > 0)
@@ -2649,6 +3252,33 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                              "100000"),
              failure();
   }
+  return success();
+}
+
+LogicalResult MLIRGenImpl::checkEnvironment() {
+  const TasksDecl &t = *tasks;
+  std::string what = "environment '" + t.getName().str() + "'";
+  if (t.hasSample())
+    return diags.error(t.getSampleLoc(),
+                       what + " has a sample(n) block: an environment's data "
+                              "are the trajectories of its episodes"),
+           failure();
+  if (!t.getResetLoc().isValid())
+    return diags.error(t.getLoc(), what + " needs 'reset(n) { obs = ... }', "
+                                          "which starts n episodes"),
+           failure();
+  if (!t.getStepLoc().isValid())
+    return diags.error(t.getLoc(),
+                       what + " needs 'step(obs, action) { ... }', which sets "
+                              "the next 'obs', the 'reward' and optionally "
+                              "'done'"),
+           failure();
+  if (!t.getHorizonLoc().isValid())
+    return diags.error(t.getLoc(), what + " needs 'horizon N', the most steps "
+                                          "of an episode"),
+           failure();
+  env = Environment();
+  env->horizon = t.getHorizon();
   return success();
 }
 
@@ -2751,6 +3381,14 @@ std::string MLIRGenImpl::descriptor() {
                  ? " classes " + std::to_string(imageSource->classes)
                  : "",
              imageSource->root.empty() ? "" : " root " + imageSource->root)
+             .str();
+  if (env)
+    d += llvm::formatv("env {7} obs {0} act {1} horizon {2} episodes {3} "
+                       "eval_episodes {4} discount {5} gae_lambda {6} policy "
+                       "gaussian\n",
+                       env->obsDim, env->actDim, env->horizon, env->episodes,
+                       env->evalEpisodes, num(env->discount),
+                       num(env->gaeLambda), tasks->getName())
              .str();
   for (const MetricItem *m : metrics)
     d += "metric " + m->getName().str() + "\n";
@@ -2872,21 +3510,47 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
     }
   }
 
+  if (env) {
+    // Rollouts need the environment and the policy at both episode counts;
+    // learning needs the trajectory kernels at both rollout sizes.
+    std::set<int64_t> episodes{env->episodes, env->evalEpisodes};
+    for (int64_t n : episodes)
+      if (failed(genResetKernel(n)) || failed(genPolicyKernel(n)))
+        return nullptr;
+    int64_t od = env->obsDim, ad = env->actDim;
+    dataFields = {{"obs", {od}}, {"act", {ad}},     {"reward", {}},
+                  {"ret", {}},   {"adv", {}},       {"mask", {}},
+                  {"logp", {}},  {"pi.mean", {ad}}, {"pi.log_std", {ad}}};
+    for (int64_t n : episodes)
+      if (failed(genStepKernel(n)))
+        return nullptr;
+    std::set<int64_t> rows{settings["support"], settings["eval_query"]};
+    if (failed(genMetaGradKernel(settings["support"], settings["query"])))
+      return nullptr;
+    for (int64_t r : rows)
+      if (failed(genAdaptKernel(r)))
+        return nullptr;
+    if (!trpo.empty() && failed(genTrpoKernels(settings["support"])))
+      return nullptr;
+  }
+
   // Kernels: samplers for every size, then training, adaptation, evaluation.
   std::set<int64_t> sizes{settings["support"], settings["query"],
                           settings["eval_query"]};
   sizes.insert(evalShots.begin(), evalShots.end());
   // A built-in source samples in the runtime; sample(n) needs kernels.
-  if (!imageSource)
+  if (!imageSource && !env)
     for (int64_t n : sizes)
       if (failed(genSampleKernel(n)))
         return nullptr;
-  if (failed(genMetaGradKernel(settings["support"], settings["query"])) ||
-      failed(genAdaptKernel(settings["support"])))
-    return nullptr;
-  for (int64_t s : evalShots)
-    if (failed(genEvalKernel(s, settings["eval_query"])))
+  if (!env) {
+    if (failed(genMetaGradKernel(settings["support"], settings["query"])) ||
+        failed(genAdaptKernel(settings["support"])))
       return nullptr;
+    for (int64_t s : evalShots)
+      if (failed(genEvalKernel(s, settings["eval_query"])))
+        return nullptr;
+  }
 
   info.learnerName = learner->getName().str();
   info.supportSize = settings["support"];

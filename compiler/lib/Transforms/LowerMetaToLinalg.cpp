@@ -578,10 +578,12 @@ struct MetaLowerToLinalgPass
       }
     }
     for (Operation *op : ops) {
-      // Convolutions become runtime calls just before bufferization
-      // (metac-lower-to-runtime-calls).
+      // Convolutions and large matrix products become runtime calls just
+      // before bufferization (metac-lower-to-runtime-calls).
       if (isa<meta::Conv2DOp, meta::Conv2DInputGradOp,
               meta::Conv2DFilterGradOp>(op))
+        continue;
+      if (auto m = dyn_cast<meta::MatmulOp>(op); m && isRuntimeMatmul(m))
         continue;
       OpBuilder b(op);
       Value replacement = lower(op, b);

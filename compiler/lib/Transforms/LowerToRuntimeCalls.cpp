@@ -3,8 +3,10 @@
 // The convolutions are not lowered to loops: as seven-deep loop nests they
 // ran at a few percent of the machine's peak (the MAML Omniglot network
 // trained at 0.2 iterations/s). The runtime computes them instead as im2col
-// plus Eigen's blocked GEMM (runtime/lib/Conv2D.cpp), the way XLA's CPU
-// backend hands convolutions to Eigen:
+// plus Eigen's blocked GEMM (runtime/lib/Builtins.cpp), the way XLA's CPU
+// backend hands convolutions to Eigen. Large matrix products (the ones
+// isRuntimeMatmul selects; LowerMetaToLinalg leaves them alone) call that
+// GEMM directly:
 //
 //   %y = meta.conv2d %x, %w ...
 // becomes
@@ -64,19 +66,17 @@ Value bufferArgument(OpBuilder &b, Location loc, Value t, bool readOnly) {
 }
 
 /// Calls the runtime function `name` (runtime/include/metac/runtime/
-/// Builtins.h) with buffers lhs, rhs and a fresh result buffer, then the
-/// convolution's shape as i64 arguments; returns the result as a tensor.
-Value buildConvCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
-                    Value rhs, RankedTensorType resultType,
-                    ArrayRef<int64_t> image, ArrayRef<int64_t> filter,
-                    ArrayRef<int64_t> output, ArrayRef<int64_t> strides,
-                    ArrayRef<int64_t> padding) {
+/// Builtins.h) with buffers lhs, rhs and a fresh result buffer, then `sizes`
+/// as i64 arguments; returns the result as a tensor.
+Value buildRuntimeCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
+                       Value rhs, RankedTensorType resultType,
+                       ArrayRef<int64_t> sizes) {
   auto module =
       b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
   Type ptr = MemRefType::get({1}, b.getF32Type());
   Type i64 = b.getI64Type();
   SmallVector<Type> argTypes{ptr, ptr, ptr};
-  argTypes.append(13, i64);
+  argTypes.append(sizes.size(), i64);
   if (!module.lookupSymbol<func::FuncOp>(name)) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
@@ -91,14 +91,31 @@ Value buildConvCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
   SmallVector<Value> args{bufferArgument(b, loc, lhs, /*readOnly=*/true),
                           bufferArgument(b, loc, rhs, /*readOnly=*/true),
                           bufferArgument(b, loc, result, false)};
-  for (int64_t v :
-       {image[0], image[1], image[2], image[3], filter[0], filter[1], filter[3],
-        output[1], output[2], strides[0], strides[1], padding[0], padding[1]})
+  for (int64_t v : sizes)
     args.push_back(b.create<arith::ConstantIntOp>(loc, v, 64));
   b.create<func::CallOp>(loc, name, TypeRange{}, args);
   return b.create<bufferization::ToTensorOp>(loc, resultType, result,
                                              /*restrict=*/true,
                                              /*writable=*/true);
+}
+
+/// The convolution's shape arguments, in Builtins.h's order.
+Value buildConvCall(OpBuilder &b, Location loc, StringRef name, Value lhs,
+                    Value rhs, RankedTensorType resultType,
+                    ArrayRef<int64_t> image, ArrayRef<int64_t> filter,
+                    ArrayRef<int64_t> output, ArrayRef<int64_t> strides,
+                    ArrayRef<int64_t> padding) {
+  return buildRuntimeCall(b, loc, name, lhs, rhs, resultType,
+                          {image[0], image[1], image[2], image[3], filter[0],
+                           filter[1], filter[3], output[1], output[2],
+                           strides[0], strides[1], padding[0], padding[1]});
+}
+
+Value buildMatmul(OpBuilder &b, Location loc, meta::MatmulOp op) {
+  ArrayRef<int64_t> lhs = tensorType(op.getLhs()).getShape();
+  return buildRuntimeCall(b, loc, "metac_matmul", op.getLhs(), op.getRhs(),
+                          op.getType(),
+                          {lhs[0], lhs[1], op.getType().getDimSize(1)});
 }
 
 Value buildConv2D(OpBuilder &b, Location loc, meta::Conv2DOp op) {
@@ -133,8 +150,10 @@ struct MetacLowerToRuntimeCallsPass
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
+      auto matmul = dyn_cast<meta::MatmulOp>(op);
       if (isa<meta::Conv2DOp, meta::Conv2DInputGradOp,
-              meta::Conv2DFilterGradOp>(op))
+              meta::Conv2DFilterGradOp>(op) ||
+          (matmul && isRuntimeMatmul(matmul)))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -143,6 +162,7 @@ struct MetacLowerToRuntimeCallsPass
       Value call =
           TypeSwitch<Operation *, Value>(op)
               .Case([&](meta::Conv2DOp c) { return buildConv2D(b, loc, c); })
+              .Case([&](meta::MatmulOp m) { return buildMatmul(b, loc, m); })
               .Case([&](meta::Conv2DInputGradOp c) {
                 return buildConv2DInputGrad(b, loc, c);
               })

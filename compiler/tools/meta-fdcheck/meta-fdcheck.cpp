@@ -248,6 +248,55 @@ int checkOps(ModuleOp module, MLIRContext &ctx) {
   return failures ? 1 : 0;
 }
 
+/// trpo_hvp_S_Q: H v, H the Hessian of the trust-region KL (the second
+/// result of surrogate_S_Q), against mixed central differences of the KL:
+/// (H v)_j = d/dx_j d/dt KL(x + t v), probed at random entries j.
+int checkHessianVector(ModuleOp module, func::FuncOp kernel,
+                       const std::vector<RefTensor> &params,
+                       const std::vector<RefTensor> &data, int64_t s, int64_t q,
+                       unsigned numParams) {
+  auto surrogate = module.lookupSymbol<func::FuncOp>(
+      llvm::formatv("surrogate_{0}_{1}", s, q).str());
+  if (!surrogate)
+    return llvm::errs() << "meta-fdcheck: no surrogate kernel\n", 2;
+  std::vector<RefTensor> v;
+  for (unsigned i = 0; i < numParams; ++i)
+    v.push_back(randomTensor(kernel.getArgumentTypes()[i], -1, 1));
+  std::vector<RefTensor> a(params);
+  a.insert(a.end(), data.begin(), data.end());
+  a.insert(a.end(), v.begin(), v.end());
+  std::vector<RefTensor> hv = run(kernel, a);
+  auto kl = [&](const std::vector<RefTensor> &p) {
+    std::vector<RefTensor> in(p);
+    in.insert(in.end(), data.begin(), data.end());
+    return run(surrogate, in)[0].data[1];
+  };
+  std::uniform_int_distribution<unsigned> pickParam(0, numParams - 1);
+  ErrorMeter meter;
+  const double h = 1e-4;
+  for (unsigned probe = 0; probe < maxProbes; ++probe) {
+    unsigned i = pickParam(rng);
+    int64_t j =
+        std::uniform_int_distribution<int64_t>(0, params[i].size() - 1)(rng);
+    auto at = [&](double dj, double dv) {
+      std::vector<RefTensor> p(params);
+      for (unsigned k = 0; k < numParams; ++k)
+        for (int64_t e = 0; e < p[k].size(); ++e)
+          p[k].data[e] += dv * v[k].data[e];
+      p[i].data[j] += dj;
+      return kl(p);
+    };
+    double mixed =
+        (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h);
+    meter.add(hv[i].data[j], mixed);
+  }
+  bool ok = meter.relative() <= tolerance;
+  llvm::outs() << llvm::formatv(
+      "{0}: {1} probes, max relative error {2:e2}: {3}\n", kernelName,
+      (unsigned)maxProbes, meter.relative(), ok ? "ok" : "FAIL");
+  return ok ? 0 : 1;
+}
+
 int checkKernel(ModuleOp module, MLIRContext &ctx) {
   PassManager pm(&ctx);
   buildDifferentiationPipeline(pm);
@@ -257,12 +306,17 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
   if (!kernel)
     return llvm::errs() << "meta-fdcheck: no kernel " << kernelName << "\n", 2;
   // meta_grad_S_Q: P parameters, then D support and D query tensors;
-  // results: loss and P gradients.
-  unsigned numParams = kernel.getNumResults() - 1;
-  unsigned numData = (kernel.getNumArguments() - numParams) / 2;
+  // results: loss and P gradients. trpo_hvp_S_Q: the same inputs and P
+  // vector tensors; results: P tensors.
   int64_t s, q;
-  if (sscanf(kernelName.c_str(), "meta_grad_%ld_%ld", &s, &q) != 2)
-    return llvm::errs() << "meta-fdcheck: not a meta_grad kernel\n", 2;
+  bool hvp = sscanf(kernelName.c_str(), "trpo_hvp_%ld_%ld", &s, &q) == 2;
+  if (!hvp && sscanf(kernelName.c_str(), "meta_grad_%ld_%ld", &s, &q) != 2)
+    return llvm::errs() << "meta-fdcheck: not a meta_grad or trpo_hvp "
+                           "kernel\n",
+           2;
+  unsigned numParams =
+      hvp ? kernel.getNumResults() : kernel.getNumResults() - 1;
+  unsigned numData = (kernel.getNumArguments() - (hvp ? 2 : 1) * numParams) / 2;
   auto sampler = [&](int64_t n) {
     return module.lookupSymbol<func::FuncOp>("sample_" + std::to_string(n));
   };
@@ -275,12 +329,24 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
   std::vector<RefTensor> args;
   for (unsigned i = 0; i < numParams; ++i)
     args.push_back(randomTensor(kernel.getArgumentTypes()[i], -0.4, 0.4));
-  auto support = run(sampler(s), {key(12345), key(1)});
-  auto query = run(sampler(q), {key(12345), key(2)});
-  if (support.size() != numData || query.size() != numData)
+  std::vector<RefTensor> data;
+  if (sampler(s) && sampler(q)) {
+    auto support = run(sampler(s), {key(12345), key(1)});
+    auto query = run(sampler(q), {key(12345), key(2)});
+    data = support;
+    data.insert(data.end(), query.begin(), query.end());
+  } else {
+    // An environment's trajectories come from rollouts in the runtime: any
+    // values will do for a derivative check. Positive ones keep the
+    // normalisers (sums of masks) away from zero.
+    for (unsigned i = 0; i < 2 * numData; ++i)
+      data.push_back(
+          randomTensor(kernel.getArgumentTypes()[numParams + i], 0.1, 0.9));
+  }
+  if (data.size() != 2 * numData)
     return llvm::errs() << "meta-fdcheck: sampler/kernel mismatch\n", 2;
-  std::vector<RefTensor> data(support);
-  data.insert(data.end(), query.begin(), query.end());
+  if (hvp)
+    return checkHessianVector(module, kernel, args, data, s, q, numParams);
 
   auto withParams = [&](const std::vector<RefTensor> &params) {
     std::vector<RefTensor> a(params);
@@ -312,7 +378,7 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
                              "steps starting with 0\n",
              2;
     std::vector<RefTensor> a(args);
-    a.insert(a.end(), support.begin(), support.end());
+    a.insert(a.end(), data.begin(), data.begin() + numData);
     std::vector<RefTensor> phi = run(adapt, a);
     checked = phi.size(); // model parameters only
     point = args;

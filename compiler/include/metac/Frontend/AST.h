@@ -586,10 +586,19 @@ class SettingItem : public LearnerItem {
 public:
   SettingItem(Identifier key, int64_t value, llvm::SMLoc valueLoc)
       : LearnerItem(Kind::Setting, key.loc), key(std::move(key)), value(value),
-        valueLoc(valueLoc) {}
+        real(static_cast<double>(value)), integer(true), valueLoc(valueLoc) {}
+  /// A real-valued setting such as `discount 0.99`.
+  SettingItem(Identifier key, double real, llvm::SMLoc valueLoc)
+      : LearnerItem(Kind::Setting, key.loc), key(std::move(key)), value(0),
+        real(real), integer(false), valueLoc(valueLoc) {}
   llvm::StringRef getKey() const { return key.name; }
   const Identifier &getKeyIdentifier() const { return key; }
+  /// The value of an integer setting (0 for a real one).
   int64_t getValue() const { return value; }
+  /// The value as a real, for settings that take one.
+  double getReal() const { return real; }
+  /// Whether the value was written as an integer literal.
+  bool isInteger() const { return integer; }
   llvm::SMLoc getValueLoc() const { return valueLoc; }
   static bool classof(const LearnerItem *i) {
     return i->getKind() == Kind::Setting;
@@ -598,6 +607,8 @@ public:
 private:
   Identifier key;
   int64_t value;
+  double real;
+  bool integer;
   llvm::SMLoc valueLoc;
 };
 
@@ -808,6 +819,40 @@ public:
     sampleBody = std::move(body);
   }
 
+  /// An environment (reinforcement learning): a task is an MDP whose
+  /// latents are drawn per task, `reset(n) { obs = ... }` starts n episodes
+  /// and `step(obs, action) { obs = ...; reward = ...; done = ... }` advances
+  /// them, for at most `horizon` steps.
+  bool isEnvironment() const {
+    return resetLoc.isValid() || stepLoc.isValid() || horizonLoc.isValid();
+  }
+  llvm::SMLoc getResetLoc() const { return resetLoc; }
+  const Identifier &getResetSize() const { return resetSize; }
+  const Block &getResetBody() const { return resetBody; }
+  llvm::SMLoc getStepLoc() const { return stepLoc; }
+  /// The names of step's state and action arguments.
+  const Identifier &getStepState() const { return stepState; }
+  const Identifier &getStepAction() const { return stepAction; }
+  const Block &getStepBody() const { return stepBody; }
+  llvm::SMLoc getHorizonLoc() const { return horizonLoc; }
+  int64_t getHorizon() const { return horizon; }
+  void setReset(llvm::SMLoc loc, Identifier size, Block body) {
+    resetLoc = loc;
+    resetSize = std::move(size);
+    resetBody = std::move(body);
+  }
+  void setStep(llvm::SMLoc loc, Identifier state, Identifier action,
+               Block body) {
+    stepLoc = loc;
+    stepState = std::move(state);
+    stepAction = std::move(action);
+    stepBody = std::move(body);
+  }
+  void setHorizon(llvm::SMLoc loc, int64_t steps) {
+    horizonLoc = loc;
+    horizon = steps;
+  }
+
   /// The built-in source of `tasks Chars = glyphs(way = 5)`, or null for a
   /// distribution written out with latents and sample(n).
   const CallExpr *getSource() const { return source.get(); }
@@ -821,6 +866,10 @@ private:
   llvm::SMLoc sampleLoc;
   Identifier sampleSize;
   Block sampleBody;
+  llvm::SMLoc resetLoc, stepLoc, horizonLoc;
+  Identifier resetSize, stepState, stepAction;
+  Block resetBody, stepBody;
+  int64_t horizon = 0;
 };
 
 /// `x: f32[n, 1]` in a model's argument list.

@@ -109,6 +109,8 @@ private:
     std::string description; ///< "the body of model 'Net'"
     bool allowParam;         ///< `param` is only allowed in models.
   };
+  /// An environment's `reset(n) { ... }` or `step(obs, action) { ... }`.
+  bool parseEnvironmentBlock(TasksDecl &decl, const std::string &what);
   bool parseBlock(Block &out, const BlockContext &context);
   StmtPtr parseStmt(const BlockContext &context);
   bool parseStmtEnd();

@@ -1,11 +1,12 @@
 //===- metac/runtime/Builtins.h - Functions generated code calls -*- C++
 //-*-===//
 //
-// Most ops are lowered to loops that LLVM compiles. The convolutions are
-// not: as naive seven-deep loop nests they ran at a few percent of the
-// machine's peak, so the lowering calls these functions instead, which turn
-// each convolution into a matrix product (im2col) done by Eigen's blocked,
-// vectorised GEMM, the way XLA's CPU backend hands convolutions to Eigen.
+// Most ops are lowered to loops that LLVM compiles. Large matrix products
+// and the convolutions are not: as naive seven-deep loop nests they ran at a
+// few percent of the machine's peak, so the lowering calls these functions
+// instead, which turn each convolution into a matrix product (im2col) done by
+// Eigen's blocked, vectorised GEMM, the way XLA's CPU backend hands
+// convolutions to Eigen.
 //
 // Calling convention: buffers are dense row-major f32 arrays, passed as
 // pointers (the lowering passes memref<1xf32> views of them, which the
@@ -24,7 +25,13 @@
 extern "C" {
 #endif
 
-/// The shape arguments shared by the three functions, in this order:
+/// out[m, n] = a[m, k] x b[k, n], for the matrix products large enough that
+/// blocking pays (isRuntimeMatmul in the compiler).
+void metac_matmul(const float *a, const float *b, float *out, int64_t m,
+                  int64_t k, int64_t n);
+
+/// The shape arguments shared by the three convolution functions, in this
+/// order:
 ///   n, h, w, c     input image [n, h, w, c]
 ///   kh, kw, f      filter [kh, kw, c, f]
 ///   oh, ow         output [n, oh, ow, f]

@@ -38,6 +38,9 @@ struct Options {
   bool Quiet = false;
   /// --omniglot DIR: episodes from a real Omniglot folder (image programs).
   std::string OmniglotRoot;
+  /// Environment programs: where the learning curve goes (SVG); empty for
+  /// the default, `<learner>-returns.svg`.
+  std::string PlotPath;
 };
 
 /// Parses the arguments after argv[0]. Throws Error with exit code 2 and a

@@ -63,6 +63,36 @@ void callEval(const Program &P, const KernelRecord &K, const float *FlatParams,
               const float *const *Support, const float *const *Query,
               float *Losses);
 
+/// Runs `reset n`: the first observations [n, obs] of n episodes of task
+/// TaskKey; EpisodeKey seeds the start states' draws.
+void callReset(const Program &P, const KernelRecord &K, uint64_t TaskKey,
+               uint64_t EpisodeKey, float *Obs);
+
+/// Runs `step n`: one step of n episodes. Done[e] is nonzero when episode e
+/// ended with this step. StepKey seeds the step's draws.
+void callStep(const Program &P, const KernelRecord &K, uint64_t TaskKey,
+              uint64_t StepKey, const float *Obs, const float *Action,
+              float *NextObs, float *Reward, float *Done);
+
+/// Runs `policy n`: the action distribution (mean and log-std, [n, act]
+/// each) for observations Obs, with model parameters in the model-only flat
+/// layout (as `adapt` writes them).
+void callPolicy(const Program &P, const KernelRecord &K,
+                const float *ModelParams, const float *Obs, float *Mean,
+                float *LogStd);
+
+/// Runs `trpo_hvp s q`: the Hessian of the task's trust-region KL times
+/// FlatVector, into FlatOut (both laid out like FlatParams).
+void callTrpoHvp(const Program &P, const KernelRecord &K,
+                 const float *FlatParams, const float *const *Support,
+                 const float *const *Query, const float *FlatVector,
+                 float *FlatOut);
+
+/// Runs `surrogate s q`: writes the meta-objective and the trust-region KL.
+void callSurrogate(const Program &P, const KernelRecord &K,
+                   const float *FlatParams, const float *const *Support,
+                   const float *const *Query, float *LossAndKl);
+
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_KERNELS_H

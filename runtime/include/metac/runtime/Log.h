@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace metac::runtime {
@@ -46,7 +47,11 @@ public:
   MetricsLog(const MetricsLog &) = delete;
   MetricsLog &operator=(const MetricsLog &) = delete;
 
-  void logIteration(int64_t Iteration, double Loss);
+  /// Extra: more columns of the row (the same names on every call), such as
+  /// a reinforcement-learning run's returns.
+  void
+  logIteration(int64_t Iteration, double Loss,
+               const std::vector<std::pair<std::string, double>> &Extra = {});
   /// Metrics names the EvalRow::Metrics columns (Program::metrics()).
   void logEvaluation(const std::vector<EvalRow> &Rows,
                      const std::vector<std::string> &Metrics = {});

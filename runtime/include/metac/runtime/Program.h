@@ -60,7 +60,19 @@ struct DataTensor {
 /// One `kernel` record. N0 and N1 are the sizes after the kind: `sample n`
 /// (N0 = n), `meta_grad s q`, `adapt s` (N0 = s), `eval s q`.
 struct KernelRecord {
-  enum Kind { Sample, MetaGrad, Adapt, Eval };
+  /// Reset, Step and Policy take an episode count; TrpoHvp and Surrogate
+  /// (trajectory rows) two sizes like MetaGrad.
+  enum Kind {
+    Sample,
+    MetaGrad,
+    Adapt,
+    Eval,
+    Reset,
+    Step,
+    Policy,
+    TrpoHvp,
+    Surrogate
+  };
   int64_t Id = 0;
   Kind K = Sample;
   int64_t N0 = 0;
@@ -69,13 +81,37 @@ struct KernelRecord {
 
 /// The `optimizer` record.
 struct OptimizerSpec {
-  enum Kind { Adam, Sgd };
+  enum Kind { Adam, Sgd, Trpo };
   Kind K = Adam;
   float Lr = 0.001f;
   float Beta1 = 0.9f;
   float Beta2 = 0.999f;
   float Eps = 1e-8f;
   float Momentum = 0;
+  /// TRPO (environments only): the KL bound of the trust region, the
+  /// damping added to the Hessian, conjugate-gradient iterations, and the
+  /// backtracking line search's ratio and number of tries.
+  float MaxKl = 0.01f;
+  float Damping = 1e-5f;
+  float Backtrack = 0.8f;
+  int64_t CgIters = 10;
+  int64_t LineSearch = 15;
+};
+
+/// The `env` record: the tasks are an environment (reinforcement learning).
+/// Support and query sets are trajectories of Episodes x Horizon rows, row
+/// e * Horizon + t; the data records are exactly obs, act, reward, ret, adv,
+/// mask, logp, pi.mean, pi.log_std (docs/abi.md).
+struct EnvironmentSpec {
+  /// The `tasks` declaration's name, for messages.
+  std::string Name;
+  int64_t ObsDim = 0;
+  int64_t ActDim = 0;
+  int64_t Horizon = 0;
+  int64_t Episodes = 0;
+  int64_t EvalEpisodes = 0;
+  double Discount = 0.99;
+  double GaeLambda = 1.0;
 };
 
 /// Where tasks come from: the program's own `sample` kernels, or a built-in
@@ -137,6 +173,10 @@ public:
   const Settings &settings() const { return Config; }
   const OptimizerSpec &optimizer() const { return Optim; }
   const TaskSourceSpec &source() const { return Source; }
+  /// The `env` record, or null if the tasks are not an environment.
+  const EnvironmentSpec *environment() const {
+    return Env.Horizon ? &Env : nullptr;
+  }
   /// The `metric` records: evaluation reports each after the loss.
   const std::vector<std::string> &metrics() const { return Metrics; }
   /// Floats an `eval` kernel writes: the loss then each metric, per
@@ -166,6 +206,7 @@ public:
 
 private:
   void validate();
+  void validateEnvironment(const EnvironmentSpec &E);
 
   std::string Text;
   uint64_t Hash = 0;
@@ -176,6 +217,7 @@ private:
   Settings Config;
   OptimizerSpec Optim;
   TaskSourceSpec Source;
+  EnvironmentSpec Env;
   std::vector<std::string> Metrics;
   int64_t FlatSize = 0;
   int64_t ModelFlatSize = 0;

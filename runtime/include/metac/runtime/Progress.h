@@ -25,8 +25,10 @@ public:
   Progress(int64_t Start, int64_t Total, bool Interactive,
            std::FILE *Out = stderr);
 
-  /// Iteration Iteration (1-based) has completed with mean loss Loss.
-  void update(int64_t Iteration, double Loss);
+  /// Iteration Iteration (1-based) has completed with mean loss Loss;
+  /// Extra, if not empty, is shown after the loss (e.g. the returns of a
+  /// reinforcement-learning run).
+  void update(int64_t Iteration, double Loss, const std::string &Extra = "");
   /// Ends the redrawn line, so that later output starts on a fresh line.
   void finish();
 
@@ -46,6 +48,7 @@ private:
   // moments so that the first values are not pulled towards zero.
   double Average = 0;
   double Weight = 0;
+  std::string Extra;
 };
 
 /// "1:02:03" or "2:03" for a number of seconds.

@@ -83,6 +83,11 @@ private:
   std::vector<Slot> Slots;
 };
 
+/// Out[k] = the mean of Rows[i][k] over i, for k < N, each entry summed in
+/// row order whatever the number of threads.
+void meanInOrder(ThreadPool &Pool, const std::vector<const float *> &Rows,
+                 int64_t N, float *Out);
+
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_TRAINER_H

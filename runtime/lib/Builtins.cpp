@@ -1,8 +1,10 @@
-//===- Conv2D.cpp - Convolutions as matrix products -----------------------===//
+//===- Builtins.cpp - Matrix products and convolutions for generated code -===//
 //
-// im2col: the receptive fields of a block of output pixels are copied into
-// the rows of a matrix P [pixels, kh*kw*c] (zeros where a field leaves the
-// image), after which
+// metac_matmul is Eigen's blocked GEMM on row-major views of the buffers.
+//
+// Convolutions use im2col: the receptive fields of a block of output pixels are
+// copied into the rows of a matrix P [pixels, kh*kw*c] (zeros where a field
+// leaves the image), after which
 //   forward        out  = P  x W            W = filter as [kh*kw*c, f]
 //   filter grad    dW  += P^T x dOut
 //   input grad     dP   = dOut x W^T, then each row of dP is added back
@@ -168,4 +170,10 @@ extern "C" void metac_conv2d_filter_grad(const float *In, const float *DOut,
     DW.noalias() += ConstMatrixMap(P, Rows, K.fieldSize()).transpose() *
                     ConstMatrixMap(DOut + N0 * K.pixels() * K.F, Rows, K.F);
   }
+}
+
+void metac_matmul(const float *a, const float *b, float *out, int64_t m,
+                  int64_t k, int64_t n) {
+  MatrixMap(out, m, n).noalias() =
+      ConstMatrixMap(a, m, k) * ConstMatrixMap(b, k, n);
 }

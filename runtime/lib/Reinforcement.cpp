@@ -1,0 +1,372 @@
+//===- Reinforcement.cpp - Meta-RL: rollouts, training and evaluation -----===//
+
+#include "metac/runtime/Reinforcement.h"
+#include "metac/runtime/Checkpoint.h"
+#include "metac/runtime/Error.h"
+#include "metac/runtime/Init.h"
+#include "metac/runtime/PolicyGradient.h"
+#include "metac/runtime/Rng.h"
+#include "metac/runtime/Trainer.h"
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace metac::runtime;
+
+namespace {
+
+/// Keys of the draws of one rollout: start states, actions, per-step draws
+/// of the dynamics. Distinct domains of the rollout key.
+enum RolloutDomain : uint64_t {
+  StartDraws = 1,
+  ActionDraws = 2,
+  StepDraws = 3
+};
+
+[[noreturn]] void nonFinite(const Program &P, const std::string &What,
+                            double Value, int64_t Episode, int64_t Step,
+                            const std::string &Where) {
+  // NaN's sign bit is noise; print it as plain "nan".
+  std::string Text = std::isnan(Value) ? "nan" : fmt::format("{}", Value);
+  throw Error(fmt::format("environment '{}': non-finite {} ({}) in episode "
+                          "{}, step {} ({})",
+                          P.environment()->Name, What, Text, Episode, Step,
+                          Where),
+              ExitNonFinite);
+}
+
+} // namespace
+
+void metac::runtime::extractModel(const Program &P, const float *Flat,
+                                  float *Model) {
+  for (const Parameter &Param : P.parameters())
+    if (!Param.IsMeta)
+      std::copy_n(Flat + Param.Offset, Param.Size, Model + Param.ModelOffset);
+}
+
+void metac::runtime::insertModel(const Program &P, const float *Model,
+                                 float *Flat) {
+  for (const Parameter &Param : P.parameters())
+    if (!Param.IsMeta)
+      std::copy_n(Model + Param.ModelOffset, Param.Size, Flat + Param.Offset);
+}
+
+double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
+                               uint64_t RolloutKey, const float *ModelParams,
+                               TaskSplit &Split, const std::string &Where) {
+  const EnvironmentSpec &Env = *P.environment();
+  const int64_t T = Env.Horizon, E = Split.rows() / T;
+  const int64_t O = Env.ObsDim, A = Env.ActDim;
+  const KernelRecord &Reset = P.requireKernel(KernelRecord::Reset, E);
+  const KernelRecord &Step = P.requireKernel(KernelRecord::Step, E);
+  const KernelRecord &Policy = P.requireKernel(KernelRecord::Policy, E);
+
+  float *Obs = Split.tensor(FieldObs), *Act = Split.tensor(FieldAct);
+  float *Reward = Split.tensor(FieldReward), *Mask = Split.tensor(FieldMask);
+  float *LogP = Split.tensor(FieldLogProb);
+  float *Mean = Split.tensor(FieldPolicyMean);
+  float *LogStd = Split.tensor(FieldPolicyLogStd);
+  for (size_t I = 0; I < P.data().size(); ++I)
+    std::fill_n(Split.tensor(I), P.dataSize(I, Split.rows()), 0.0f);
+
+  // Kernels see one time step of all episodes ([E, ...]); the split stores
+  // episode-major rows e * T + t, so each step is scattered into place.
+  std::vector<float> Now(E * O), Next(E * O), StepMean(E * A),
+      StepLogStd(E * A), Action(E * A), StepReward(E), Done(E);
+  std::vector<char> Alive(E, 1);
+  callReset(P, Reset, TaskKey, rng::combine(RolloutKey, StartDraws),
+            Now.data());
+  const rng::CounterRng Noise(rng::combine(RolloutKey, ActionDraws));
+  const uint64_t StepKeys = rng::combine(RolloutKey, StepDraws);
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t j = 0; j < O; ++j)
+        if (Alive[e] && !std::isfinite(Now[e * O + j]))
+          nonFinite(P, "observation", Now[e * O + j], e, t, Where);
+    callPolicy(P, Policy, ModelParams, Now.data(), StepMean.data(),
+               StepLogStd.data());
+    for (int64_t e = 0; e < E; ++e) {
+      for (int64_t j = 0; j < A; ++j) {
+        int64_t K = e * A + j;
+        if (!std::isfinite(StepMean[K]) || !std::isfinite(StepLogStd[K]))
+          nonFinite(
+              P, std::isfinite(StepMean[K]) ? "policy log-std" : "policy mean",
+              std::isfinite(StepMean[K]) ? StepLogStd[K] : StepMean[K], e, t,
+              Where);
+        double Z = Noise.normal(static_cast<uint64_t>((t * E + e) * A + j));
+        Action[K] =
+            static_cast<float>(StepMean[K] + std::exp(StepLogStd[K]) * Z);
+        if (!std::isfinite(Action[K]))
+          nonFinite(P, "action", Action[K], e, t, Where);
+      }
+    }
+    callStep(P, Step, TaskKey, rng::combine(StepKeys, t), Now.data(),
+             Action.data(), Next.data(), StepReward.data(), Done.data());
+    bool Any = false;
+    for (int64_t e = 0; e < E; ++e) {
+      if (!Alive[e])
+        continue;
+      if (!std::isfinite(StepReward[e]))
+        nonFinite(P, "reward", StepReward[e], e, t, Where);
+      int64_t R = e * T + t;
+      std::copy_n(&Now[e * O], O, Obs + R * O);
+      std::copy_n(&Action[e * A], A, Act + R * A);
+      std::copy_n(&StepMean[e * A], A, Mean + R * A);
+      std::copy_n(&StepLogStd[e * A], A, LogStd + R * A);
+      LogP[R] = static_cast<float>(gaussianLogProb(
+          &Action[e * A], &StepMean[e * A], &StepLogStd[e * A], A));
+      Reward[R] = StepReward[e];
+      Mask[R] = 1;
+      // The step that ends an episode still counts (its reward is real).
+      if (Done[e] != 0)
+        Alive[e] = 0;
+      Any |= Alive[e] != 0;
+    }
+    if (!Any)
+      break;
+    Now.swap(Next);
+  }
+
+  float *Returns = Split.tensor(FieldReturn);
+  float *Adv = Split.tensor(FieldAdvantage);
+  discountedReturns(Reward, Mask, E, T, Env.Discount, Returns);
+  LinearFeatureBaseline Baseline;
+  Baseline.fit(Obs, O, Returns, Mask, E, T);
+  std::vector<float> Values(E * T);
+  Baseline.predict(Obs, O, E, T, Values.data());
+  gaeAdvantages(Reward, Values.data(), Mask, E, T, Env.Discount, Env.GaeLambda,
+                Adv);
+  normalizeAdvantages(Adv, Mask, E * T);
+
+  double Total = 0;
+  for (int64_t R = 0; R < E * T; ++R)
+    Total += Mask[R] != 0 ? Reward[R] : 0.0;
+  return Total / static_cast<double>(E);
+}
+
+//===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+RlTrainer::RlTrainer(const Program &P, ThreadPool &Pool, uint64_t Seed)
+    : P(P), Pool(Pool),
+      Adapt(P.requireKernel(KernelRecord::Adapt, P.settings().Support)),
+      MetaGrad(P.requireKernel(KernelRecord::MetaGrad, P.settings().Support,
+                               P.settings().Query)),
+      Seed(Seed), Params(P.numParameters()), MeanGrad(P.numParameters()) {
+  if (P.optimizer().K == OptimizerSpec::Trpo) {
+    Hvp = &P.requireKernel(KernelRecord::TrpoHvp, P.settings().Support,
+                           P.settings().Query);
+    Surrogate = &P.requireKernel(KernelRecord::Surrogate, P.settings().Support,
+                                 P.settings().Query);
+  } else {
+    Optim = Optimizer::create(P.optimizer(), P.numParameters());
+  }
+  initializeParameters(P, Seed, Params.data());
+  Slots.resize(P.settings().MetaBatch);
+  for (Slot &S : Slots) {
+    S.Support = TaskSplit(P, P.settings().Support);
+    S.Query = TaskSplit(P, P.settings().Query);
+    S.Model.assign(P.numModelParameters(), 0.0f);
+    S.Adapted.assign(P.numModelParameters(), 0.0f);
+    S.Grad.assign(P.numParameters(), 0.0f);
+    S.Out.assign(P.numParameters(), 0.0f);
+  }
+}
+
+void RlTrainer::restore(const Checkpoint &C) {
+  if (C.Params.size() != Params.size())
+    throw Error("internal error: checkpoint size was not checked");
+  if (Optim)
+    Optim->restore(C.OptimizerSteps, C.OptimizerState);
+  Params = C.Params;
+  Iteration = static_cast<int64_t>(C.Iteration);
+  Seed = C.Seed;
+}
+
+Checkpoint RlTrainer::snapshot() const {
+  Checkpoint C;
+  C.ProgramHash = P.hash();
+  C.Iteration = static_cast<uint64_t>(Iteration);
+  C.Seed = Seed;
+  C.Params = Params;
+  C.OptimizerKind = static_cast<uint32_t>(P.optimizer().K);
+  if (Optim) {
+    C.OptimizerSteps = Optim->steps();
+    C.OptimizerState = Optim->state();
+  }
+  return C;
+}
+
+void RlTrainer::meanOverSlots(std::vector<float> Slot::*Field, float *Out) {
+  std::vector<const float *> Rows;
+  for (const Slot &S : Slots)
+    Rows.push_back((S.*Field).data());
+  meanInOrder(Pool, Rows, P.numParameters(), Out);
+}
+
+static std::string describeTask(int64_t Iteration, size_t Task) {
+  return fmt::format("iteration {}, task {}", Iteration, Task);
+}
+
+static void checkFinite(const std::vector<float> &V, const char *What,
+                        const std::string &Where) {
+  Eigen::Map<const Eigen::ArrayXf> A(V.data(), V.size());
+  if (!A.isFinite().all())
+    throw Error(fmt::format("non-finite {} ({})", What, Where), ExitNonFinite);
+}
+
+RlIteration RlTrainer::step() {
+  const uint64_t It = static_cast<uint64_t>(Iteration);
+  Pool.parallelFor(Slots.size(), [&](size_t I) {
+    Slot &S = Slots[I];
+    std::string Where = describeTask(Iteration + 1, I);
+    uint64_t TaskKey = rng::trainTaskKey(Seed, It, I);
+    extractModel(P, Params.data(), S.Model.data());
+    S.PreReturn = rollout(P, TaskKey, rng::supportDataKey(TaskKey),
+                          S.Model.data(), S.Support, Where);
+    callAdapt(P, Adapt, Params.data(), S.Support.pointers(), S.Adapted.data());
+    checkFinite(S.Adapted, "adapted parameters", Where);
+    S.PostReturn = rollout(P, TaskKey, rng::queryDataKey(TaskKey),
+                           S.Adapted.data(), S.Query, Where);
+    S.Loss = callMetaGrad(P, MetaGrad, Params.data(), S.Support.pointers(),
+                          S.Query.pointers(), S.Grad.data());
+  });
+  RlIteration R;
+  for (size_t I = 0; I < Slots.size(); ++I) {
+    std::string Where = describeTask(Iteration + 1, I);
+    if (!std::isfinite(Slots[I].Loss))
+      throw Error(
+          fmt::format("non-finite loss ({}) ({})", Slots[I].Loss, Where),
+          ExitNonFinite);
+    checkFinite(Slots[I].Grad, "meta-gradient", Where);
+    R.Loss += Slots[I].Loss;
+    R.PreReturn += Slots[I].PreReturn;
+    R.PostReturn += Slots[I].PostReturn;
+  }
+  double B = static_cast<double>(Slots.size());
+  R.Loss /= B;
+  R.PreReturn /= B;
+  R.PostReturn /= B;
+  meanOverSlots(&Slot::Grad, MeanGrad.data());
+  if (Optim)
+    Optim->step(Params.data(), MeanGrad.data());
+  else
+    trpoStep(R);
+  checkFinite(Params, "parameters after the update",
+              fmt::format("iteration {}", Iteration + 1));
+  ++Iteration;
+  return R;
+}
+
+void RlTrainer::hessianVector(const float *V, float *Out) {
+  Pool.parallelFor(Slots.size(), [&](size_t I) {
+    Slot &S = Slots[I];
+    callTrpoHvp(P, *Hvp, Params.data(), S.Support.pointers(),
+                S.Query.pointers(), V, S.Out.data());
+  });
+  meanOverSlots(&Slot::Out, Out);
+  const int64_t N = P.numParameters();
+  const float Damping = P.optimizer().Damping;
+  for (int64_t K = 0; K < N; ++K)
+    Out[K] += Damping * V[K];
+}
+
+void RlTrainer::trpoStep(RlIteration &R) {
+  // rllab's ConjugateGradientOptimizer: solve H s = g, scale s so that the
+  // quadratic model of the KL reaches max_kl, then backtrack until the
+  // objective improves and the actual KL is within the bound.
+  const OptimizerSpec &O = P.optimizer();
+  const int64_t N = P.numParameters();
+  std::vector<float> Dir(N), HDir(N);
+  auto Hv = [&](const float *V, float *Out) { hessianVector(V, Out); };
+  conjugateGradient(Hv, MeanGrad.data(), N, static_cast<int>(O.CgIters), 1e-10,
+                    Dir.data());
+  hessianVector(Dir.data(), HDir.data());
+  double Curvature = 0;
+  for (int64_t K = 0; K < N; ++K)
+    Curvature += double(Dir[K]) * HDir[K];
+  R.Accepted = false;
+  if (!(Curvature > 0) || !std::isfinite(Curvature))
+    return;
+  const double Scale = std::sqrt(2.0 * O.MaxKl / Curvature);
+  const std::vector<float> Before = Params;
+  for (int64_t Try = 0; Try < O.LineSearch; ++Try) {
+    double Fraction = Scale * std::pow(double(O.Backtrack), double(Try));
+    for (int64_t K = 0; K < N; ++K)
+      Params[K] = static_cast<float>(Before[K] - Fraction * Dir[K]);
+    std::vector<float> Values(2 * Slots.size());
+    Pool.parallelFor(Slots.size(), [&](size_t I) {
+      Slot &S = Slots[I];
+      callSurrogate(P, *Surrogate, Params.data(), S.Support.pointers(),
+                    S.Query.pointers(), &Values[2 * I]);
+    });
+    double Loss = 0, Kl = 0;
+    for (size_t I = 0; I < Slots.size(); ++I) {
+      Loss += Values[2 * I];
+      Kl += Values[2 * I + 1];
+    }
+    Loss /= double(Slots.size());
+    Kl /= double(Slots.size());
+    if (std::isfinite(Loss) && std::isfinite(Kl) && Loss < R.Loss &&
+        Kl <= O.MaxKl) {
+      R.Accepted = true;
+      R.Kl = Kl;
+      R.Backtracks = static_cast<int>(Try);
+      return;
+    }
+  }
+  Params = Before;
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation
+//===----------------------------------------------------------------------===//
+
+std::vector<ReturnRow> metac::runtime::evaluateReturns(const Program &P,
+                                                       ThreadPool &Pool,
+                                                       const float *FlatParams,
+                                                       uint64_t Seed,
+                                                       int64_t Tasks) {
+  const Settings &S = P.settings();
+  const int64_t Rows = S.EvalQuery;
+  const KernelRecord &Adapt = P.requireKernel(KernelRecord::Adapt, Rows);
+  const int64_t Rounds =
+      *std::max_element(S.EvalSteps.begin(), S.EvalSteps.end());
+  // Returns[task][k]: after k rounds of adaptation.
+  std::vector<std::vector<double>> Returns(Tasks,
+                                           std::vector<double>(Rounds + 1));
+  Pool.parallelFor(static_cast<size_t>(Tasks), [&](size_t Task) {
+    uint64_t TaskKey = rng::evalTaskKey(Seed, Task, Rows);
+    std::vector<float> Flat(FlatParams, FlatParams + P.numParameters());
+    std::vector<float> Model(P.numModelParameters());
+    extractModel(P, Flat.data(), Model.data());
+    TaskSplit Split(P, Rows);
+    for (int64_t K = 0; K <= Rounds; ++K) {
+      std::string Where = fmt::format("evaluation task {}, after {} step{}",
+                                      Task, K, K == 1 ? "" : "s");
+      Returns[Task][K] = rollout(P, TaskKey, rng::combine(TaskKey, K + 1),
+                                 Model.data(), Split, Where);
+      if (K == Rounds)
+        break;
+      // The next round starts from the adapted model; meta-parameters stay.
+      insertModel(P, Model.data(), Flat.data());
+      callAdapt(P, Adapt, Flat.data(), Split.pointers(), Model.data());
+    }
+  });
+  std::vector<ReturnRow> Out;
+  for (int64_t K : S.EvalSteps) {
+    ReturnRow Row;
+    Row.Steps = K;
+    Row.Tasks = Tasks;
+    std::vector<double> Values;
+    for (const auto &T : Returns)
+      Values.push_back(T[K]);
+    Row.Return = meanAndCi95(Values);
+    Out.push_back(Row);
+  }
+  return Out;
+}
