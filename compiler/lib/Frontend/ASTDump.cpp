@@ -199,16 +199,22 @@ void ASTDumper::dump(const LearnerItem &item) {
   case LearnerItem::Kind::Objective: {
     const auto &objective = llvm::cast<ObjectiveItem>(item);
     line() << "Objective(" << objective.getParamsName().name << ", "
-           << objective.getDataName().name << ")"
-           << (objective.isExpressionForm() ? " =" : "");
+           << objective.getDataName().name;
+    if (objective.hasSupportArguments())
+      os << ", " << objective.getInitialName().name << ", "
+         << objective.getSupportName().name;
+    os << ")" << (objective.isExpressionForm() ? " =" : "");
     endLine(item.getLoc());
     return dump(objective.getBody());
   }
   case LearnerItem::Kind::Metric: {
     const auto &metric = llvm::cast<MetricItem>(item);
     line() << "Metric " << metric.getName() << "("
-           << metric.getParamsName().name << ", " << metric.getDataName().name
-           << ")" << (metric.isExpressionForm() ? " =" : "");
+           << metric.getParamsName().name << ", " << metric.getDataName().name;
+    if (metric.hasSupportArguments())
+      os << ", " << metric.getInitialName().name << ", "
+         << metric.getSupportName().name;
+    os << ")" << (metric.isExpressionForm() ? " =" : "");
     endLine(item.getLoc());
     return dump(metric.getBody());
   }

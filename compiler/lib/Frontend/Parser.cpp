@@ -662,18 +662,33 @@ LearnerItemPtr Parser::parseMetaItem() {
 
 // '(' IDENT ',' IDENT ')' after 'adapt' or 'objective'.
 bool Parser::parseParamsAndData(const Token &keyword, Identifier &params,
-                                Identifier &data) {
+                                Identifier &data,
+                                std::pair<Identifier, Identifier> *extra) {
   std::string form = ("'" + keyword.getSpelling() + "(params, data)'").str();
   SMLoc lParen = peek().getLoc();
-  return expect(TokenKind::l_paren, "expected '(' after '" +
-                                        keyword.getSpelling() + "', as in " +
-                                        form) &&
-         parseIdentifier(params,
-                         "expected the parameters' name, as in " + form) &&
-         expect(TokenKind::comma,
-                "expected ',' and the data name, as in " + form) &&
-         parseIdentifier(data, "expected the data name, as in " + form) &&
-         expect(TokenKind::r_paren,
+  if (!expect(TokenKind::l_paren, "expected '(' after '" +
+                                      keyword.getSpelling() + "', as in " +
+                                      form) ||
+      !parseIdentifier(params,
+                       "expected the parameters' name, as in " + form) ||
+      !expect(TokenKind::comma,
+              "expected ',' and the data name, as in " + form) ||
+      !parseIdentifier(data, "expected the data name, as in " + form))
+    return false;
+  // (theta, q, theta0, s): the initial parameters and the support set too.
+  if (extra && consumeIf(TokenKind::comma)) {
+    std::string full =
+        ("'" + keyword.getSpelling() + "(theta, q, theta0, s)'").str();
+    if (!parseIdentifier(extra->first, "expected the name of the parameters "
+                                       "before adaptation, as in " +
+                                           full) ||
+        !expect(TokenKind::comma,
+                "expected ',' and the support set's name, as in " + full) ||
+        !parseIdentifier(extra->second,
+                         "expected the support set's name, as in " + full))
+      return false;
+  }
+  return expect(TokenKind::r_paren,
                 "expected ')' after the data name of '" +
                     keyword.getSpelling() + "'",
                 lParen, "(");
@@ -721,14 +736,18 @@ bool Parser::parseScalarBody(const Token &keyword, const Identifier &params,
 LearnerItemPtr Parser::parseObjectiveItem() {
   Token keyword = consume();
   Identifier params, data;
+  std::pair<Identifier, Identifier> extra;
   Block body;
   bool exprForm;
-  if (!parseParamsAndData(keyword, params, data) ||
+  if (!parseParamsAndData(keyword, params, data, &extra) ||
       !parseScalarBody(keyword, params, data, body, exprForm))
     return nullptr;
-  return std::make_unique<ObjectiveItem>(keyword.getLoc(), std::move(params),
-                                         std::move(data), std::move(body),
-                                         exprForm);
+  auto item = std::make_unique<ObjectiveItem>(
+      keyword.getLoc(), std::move(params), std::move(data), std::move(body),
+      exprForm);
+  if (!extra.second.name.empty())
+    item->setSupportArguments(std::move(extra.first), std::move(extra.second));
+  return item;
 }
 
 // 'metric' IDENT '(' IDENT ',' IDENT ')' ('=' expr | block)
@@ -742,14 +761,18 @@ LearnerItemPtr Parser::parseMetricItem() {
   Token nameTok = consume();
   Identifier name(nameTok.getSpelling().str(), nameTok.getLoc());
   Identifier params, data;
+  std::pair<Identifier, Identifier> extra;
   Block body;
   bool exprForm;
-  if (!parseParamsAndData(nameTok, params, data) ||
+  if (!parseParamsAndData(nameTok, params, data, &extra) ||
       !parseScalarBody(nameTok, params, data, body, exprForm))
     return nullptr;
-  return std::make_unique<MetricItem>(loc, std::move(name), std::move(params),
-                                      std::move(data), std::move(body),
-                                      exprForm);
+  auto item =
+      std::make_unique<MetricItem>(loc, std::move(name), std::move(params),
+                                   std::move(data), std::move(body), exprForm);
+  if (!extra.second.name.empty())
+    item->setSupportArguments(std::move(extra.first), std::move(extra.second));
+  return item;
 }
 
 // IDENT IDENT '(' kwargs? ')'     e.g. optimizer adam(lr = 0.001)

@@ -342,7 +342,8 @@ private:
   /// count (evaluation). Returns the adapted parameter record.
   OptVal runAdapt(Val theta, Val support, std::optional<int64_t> steps);
   /// Evaluates the objective, or a metric, on (theta, query): a scalar.
-  OptVal runObjective(const ObjectiveItem &fn, Val theta, Val query);
+  OptVal runObjective(const ObjectiveItem &fn, Val theta, Val query,
+                      const Val &initial, const Val &support);
   /// Checks `tasks Chars = glyphs(way = 5)` and sets imageSource and the
   /// data fields it provides.
   LogicalResult checkTaskSource(const CallExpr &call);
@@ -2412,8 +2413,18 @@ MLIRGenImpl::OptVal MLIRGenImpl::runAdapt(Val theta, Val support,
 }
 
 MLIRGenImpl::OptVal MLIRGenImpl::runObjective(const ObjectiveItem &fn,
-                                              Val theta, Val query) {
+                                              Val theta, Val query,
+                                              const Val &initial,
+                                              const Val &support) {
   scope.push();
+  // `objective(theta, q, theta0, s)` also sees the parameters before
+  // adaptation and the support set: a derivative through theta0 reaches
+  // the initial parameters directly, not only through adapt (the
+  // score-function term of reinforcement learning's pre-update episodes).
+  if (fn.hasSupportArguments()) {
+    scope.set(fn.getInitialName().name, initial);
+    scope.set(fn.getSupportName().name, support);
+  }
   scope.set(fn.getParamsName().name, theta);
   scope.set(fn.getDataName().name, query);
   OptVal loss;
@@ -2560,7 +2571,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
   OptVal adapted = steps && *steps == 0
                        ? OptVal(paramsRecord(params))
                        : runAdapt(paramsRecord(params), support, steps);
-  OptVal loss = adapted ? runObjective(fn ? *fn : *objective, *adapted, query)
+  OptVal loss = adapted ? runObjective(fn ? *fn : *objective, *adapted, query,
+                                       paramsRecord(params), support)
                         : std::nullopt;
   scope.pop();
   return loss;
@@ -3454,7 +3466,8 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
     }
     for (const Identifier *shadow :
          {&adapt->getParamsName(), &adapt->getDataName(),
-          &objective->getParamsName(), &objective->getDataName()})
+          &objective->getParamsName(), &objective->getDataName(),
+          &objective->getInitialName(), &objective->getSupportName()})
       if (shadow->name == item->getName()) {
         diags.error(item->getIdentifier().loc,
                     "meta-parameter '" + item->getName() +
@@ -3564,6 +3577,12 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   for (auto &[name, rest] : dataFields)
     info.dataFields.push_back(name);
   info.usesImages = imageSource.has_value();
+  if (env) {
+    info.episodes = env->episodes;
+    info.horizon = env->horizon;
+    if (!trpo.empty())
+      info.trpoCgIters = static_cast<int64_t>(trpo["cg_iters"]);
+  }
 
   SmallVector<Attribute> kernelAttrs;
   for (const std::string &k : kernelNames)

@@ -193,7 +193,8 @@ using KernelCosts = llvm::MapVector<std::string, std::pair<int64_t, int64_t>,
 
 /// The cost model of one meta-iteration, for bench/run: every task of the
 /// meta-batch samples its support and query sets and runs the meta-gradient
-/// kernel; Adam then costs about 16 FLOPs per parameter.
+/// kernel (environments: see below); Adam then costs about 16 FLOPs per
+/// parameter.
 void printStats(llvm::raw_ostream &os, ModuleOp lowered,
                 const ProgramInfo &info, const KernelCosts &cost) {
   int64_t params = 0;
@@ -219,13 +220,33 @@ void printStats(llvm::raw_ostream &os, ModuleOp lowered,
     auto it = cost.find(name);
     return it == cost.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
   };
+  auto bytes = [&](const std::string &name) {
+    return find(name).second + arenaOf(name);
+  };
   int64_t perTask = find(info.metaGradKernel).first +
                     find("sample_" + std::to_string(info.supportSize)).first +
                     find("sample_" + std::to_string(info.querySize)).first;
+  int64_t peak = bytes(info.metaGradKernel);
+  if (info.horizon) {
+    // Environments: two rollouts (a policy call per step), the adaptation,
+    // and with TRPO a Hessian-vector product per conjugate-gradient
+    // iteration, one more for the step length, and at least one line-search
+    // evaluation.
+    std::string rows = std::to_string(info.supportSize);
+    std::string pair = rows + "_" + rows;
+    perTask = find(info.metaGradKernel).first + find("adapt_" + rows).first +
+              2 * info.horizon *
+                  (find("policy_" + std::to_string(info.episodes)).first +
+                   find("step_" + std::to_string(info.episodes)).first);
+    if (info.trpoCgIters) {
+      perTask += (info.trpoCgIters + 1) * find("trpo_hvp_" + pair).first +
+                 find("surrogate_" + pair).first;
+      peak = std::max(peak, bytes("trpo_hvp_" + pair));
+    }
+  }
   os << "flops per meta-iteration: " << info.metaBatch * perTask + 16 * params
      << "\n";
-  os << "peak buffer bytes: "
-     << find(info.metaGradKernel).second + arenaOf(info.metaGradKernel) << "\n";
+  os << "peak buffer bytes: " << peak << "\n";
 }
 
 std::string defaultOutput(Stage stage) {

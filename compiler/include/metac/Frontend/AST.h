@@ -677,6 +677,16 @@ public:
                       std::move(dataName), std::move(body), exprForm) {}
   const Identifier &getParamsName() const { return paramsName; }
   const Identifier &getDataName() const { return dataName; }
+  /// `objective(theta, q, theta0, s)`: the names of the parameters before
+  /// adaptation and of the support set, or empty identifiers when the item
+  /// has two arguments.
+  const Identifier &getInitialName() const { return initialName; }
+  const Identifier &getSupportName() const { return supportName; }
+  bool hasSupportArguments() const { return !supportName.name.empty(); }
+  void setSupportArguments(Identifier initial, Identifier support) {
+    initialName = std::move(initial);
+    supportName = std::move(support);
+  }
   const Block &getBody() const { return body; }
   /// True if written `objective(...) = expr`.
   bool isExpressionForm() const { return exprForm; }
@@ -692,7 +702,7 @@ protected:
         exprForm(exprForm) {}
 
 private:
-  Identifier paramsName, dataName;
+  Identifier paramsName, dataName, initialName, supportName;
   Block body;
   bool exprForm;
 };

@@ -91,8 +91,11 @@ private:
   // Learner items.
   LearnerItemPtr parseLearnerItem(llvm::StringMap<llvm::SMLoc> &settings);
   LearnerItemPtr parseMetaItem();
+  /// `(params, data)`; with `extra`, also `(params, data, initial,
+  /// support)` (objectives and metrics), the two extra names going there.
   bool parseParamsAndData(const Token &keyword, Identifier &params,
-                          Identifier &data);
+                          Identifier &data,
+                          std::pair<Identifier, Identifier> *extra = nullptr);
   LearnerItemPtr parseAdaptItem();
   LearnerItemPtr parseObjectiveItem();
   LearnerItemPtr parseMetricItem();

@@ -40,6 +40,10 @@ struct ProgramInfo {
   /// The tasks come from a built-in image source (glyphs or omniglot): the
   /// executable needs the runtime's data layer.
   bool usesImages = false;
+  /// Environment programs: episodes per rollout and their horizon (0 for
+  /// other programs), and TRPO's conjugate-gradient iterations (0 without
+  /// TRPO). A meta-iteration's cost depends on them.
+  int64_t episodes = 0, horizon = 0, trpoCgIters = 0;
 };
 
 /// Returns null (after reporting errors) if the program is invalid.
