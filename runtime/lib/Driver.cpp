@@ -104,6 +104,7 @@ private:
   /// Environments: the learning curve of this run.
   Series PreCurve{"before adaptation", {}, {}};
   Series PostCurve{"after 1 step", {}, {}};
+  bool PlotWarned = false;
 };
 
 } // namespace
@@ -245,10 +246,20 @@ void Session::writeCurve() {
     return;
   std::string Path =
       O.PlotPath.empty() ? P.name() + "-returns.svg" : O.PlotPath;
-  writeLineChartSvg(Path,
-                    fmt::format("{}: mean return per episode on {}", P.name(),
-                                P.environment()->Name),
-                    "meta-iteration", "return", {PreCurve, PostCurve});
+  // A plot that cannot be written must not cost the training run: warn
+  // once and go on (the log and checkpoints have the results).
+  try {
+    writeLineChartSvg(Path,
+                      fmt::format("{}: mean return per episode on {}", P.name(),
+                                  P.environment()->Name),
+                      "meta-iteration", "return", {PreCurve, PostCurve});
+  } catch (const Error &E) {
+    if (!PlotWarned) {
+      finishProgress();
+      fmt::print(stderr, "metac: warning: no learning curve: {}\n", E.what());
+    }
+    PlotWarned = true;
+  }
 }
 
 int Session::train() {
@@ -322,7 +333,7 @@ int Session::runTraining(TrainerT &T,
   writeCurve();
   if (Start >= Total && Start > 0 && !O.Quiet)
     fmt::print("nothing to train: the checkpoint is at iteration {}\n", Start);
-  if (!O.Quiet && P.environment() && !PreCurve.X.empty())
+  if (!O.Quiet && P.environment() && !PreCurve.X.empty() && !PlotWarned)
     fmt::print("learning curve: {}\n",
                O.PlotPath.empty() ? P.name() + "-returns.svg" : O.PlotPath);
 

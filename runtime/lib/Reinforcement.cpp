@@ -89,6 +89,8 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
     callPolicy(P, Policy, ModelParams, Now.data(), StepMean.data(),
                StepLogStd.data());
     for (int64_t e = 0; e < E; ++e) {
+      if (!Alive[e])
+        continue;
       for (int64_t j = 0; j < A; ++j) {
         int64_t K = e * A + j;
         if (!std::isfinite(StepMean[K]) || !std::isfinite(StepLogStd[K]))
@@ -107,8 +109,12 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
              Action.data(), Next.data(), StepReward.data(), Done.data());
     bool Any = false;
     for (int64_t e = 0; e < E; ++e) {
-      if (!Alive[e])
+      if (!Alive[e]) {
+        // Ended episodes stay where they ended, so the batched kernels
+        // never see a state the environment would not have reached.
+        std::copy_n(&Now[e * O], O, &Next[e * O]);
         continue;
+      }
       if (!std::isfinite(StepReward[e]))
         nonFinite(P, "reward", StepReward[e], e, t, Where);
       int64_t R = e * T + t;
@@ -268,6 +274,9 @@ void RlTrainer::hessianVector(const float *V, float *Out) {
     callTrpoHvp(P, *Hvp, Params.data(), S.Support.pointers(),
                 S.Query.pointers(), V, S.Out.data());
   });
+  for (size_t I = 0; I < Slots.size(); ++I)
+    checkFinite(Slots[I].Out, "Hessian-vector product of the trust region",
+                describeTask(Iteration + 1, I));
   meanOverSlots(&Slot::Out, Out);
   const int64_t N = P.numParameters();
   const float Damping = P.optimizer().Damping;
@@ -293,25 +302,33 @@ void RlTrainer::trpoStep(RlIteration &R) {
   if (!(Curvature > 0) || !std::isfinite(Curvature))
     return;
   const double Scale = std::sqrt(2.0 * O.MaxKl / Curvature);
-  const std::vector<float> Before = Params;
-  for (int64_t Try = 0; Try < O.LineSearch; ++Try) {
-    double Fraction = Scale * std::pow(double(O.Backtrack), double(Try));
-    for (int64_t K = 0; K < N; ++K)
-      Params[K] = static_cast<float>(Before[K] - Fraction * Dir[K]);
+  // The mean objective and KL at the current parameters, by the kernel
+  // the search uses (meta_grad's loss may differ in the last bits).
+  auto Evaluate = [&](double &Loss, double &Kl) {
     std::vector<float> Values(2 * Slots.size());
     Pool.parallelFor(Slots.size(), [&](size_t I) {
       Slot &S = Slots[I];
       callSurrogate(P, *Surrogate, Params.data(), S.Support.pointers(),
                     S.Query.pointers(), &Values[2 * I]);
     });
-    double Loss = 0, Kl = 0;
+    Loss = Kl = 0;
     for (size_t I = 0; I < Slots.size(); ++I) {
       Loss += Values[2 * I];
       Kl += Values[2 * I + 1];
     }
     Loss /= double(Slots.size());
     Kl /= double(Slots.size());
-    if (std::isfinite(Loss) && std::isfinite(Kl) && Loss < R.Loss &&
+  };
+  double LossBefore, KlBefore;
+  Evaluate(LossBefore, KlBefore);
+  const std::vector<float> Before = Params;
+  for (int64_t Try = 0; Try < O.LineSearch; ++Try) {
+    double Fraction = Scale * std::pow(double(O.Backtrack), double(Try));
+    for (int64_t K = 0; K < N; ++K)
+      Params[K] = static_cast<float>(Before[K] - Fraction * Dir[K]);
+    double Loss, Kl;
+    Evaluate(Loss, Kl);
+    if (std::isfinite(Loss) && std::isfinite(Kl) && Loss < LossBefore &&
         Kl <= O.MaxKl) {
       R.Accepted = true;
       R.Kl = Kl;

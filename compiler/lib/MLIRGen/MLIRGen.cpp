@@ -3053,12 +3053,18 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                             : env->episodes;
     settings.erase("episodes");
     settings.erase("eval_episodes");
+    // The limit of supervised splits, in the environment's terms.
     int64_t most = std::max(env->episodes, env->evalEpisodes) * env->horizon;
-    if (most > 1000000)
+    if (most > 100000)
       return diags.error(l.getLoc(),
-                         "episodes x horizon = " + std::to_string(most) +
+                         "(eval_)episodes x horizon = " + std::to_string(most) +
                              " steps per rollout is above the supported "
-                             "1000000"),
+                             "100000"),
+             failure();
+    if (!metrics.empty())
+      return diags.error(metrics.front()->getLoc(),
+                         "an environment's evaluation reports returns; "
+                         "'metric' items are not supported there yet"),
              failure();
     settings["support"] = settings["query"] = env->episodes * env->horizon;
   }
@@ -3147,11 +3153,13 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     if (opt->getOptimizerKind() == "trpo") {
       for (const char *k : {"max_kl", "cg_iters", "line_search"})
         if (values[k] <= 0 ||
-            (k != std::string("max_kl") && values[k] != std::floor(values[k])))
-          return diags.error(
-                     opt->getLoc(),
-                     std::string("trpo's '") + k + "' must be a positive " +
-                         (k == std::string("max_kl") ? "number" : "integer")),
+            (k != std::string("max_kl") &&
+             (values[k] != std::floor(values[k]) || values[k] > 1000)))
+          return diags.error(opt->getLoc(),
+                             std::string("trpo's '") + k + "' must be " +
+                                 (k == std::string("max_kl")
+                                      ? "positive"
+                                      : "a whole number from 1 to 1000")),
                  failure();
       if (values["backtrack"] <= 0 || values["backtrack"] >= 1)
         return diags.error(opt->getLoc(),
@@ -3204,6 +3212,11 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
           evalSteps.assign(p.values.begin(), p.values.end());
         }
       }
+    if (std::set<int64_t>(evalSteps.begin(), evalSteps.end()).size() !=
+        evalSteps.size())
+      return diags.error(evalItem->getLoc(),
+                         "evaluation 'steps' lists a value twice"),
+             failure();
     return success();
   }
   // Before adaptation and after the trained number of steps.
@@ -3246,6 +3259,14 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
         return bad("'" + key + "' needs at least one value");
     }
   }
+  for (auto *list : {&evalSteps, &evalShots})
+    if (evalItem &&
+        std::set<int64_t>(list->begin(), list->end()).size() != list->size())
+      return diags.error(evalItem->getLoc(),
+                         std::string("evaluation '") +
+                             (list == &evalSteps ? "steps" : "shots") +
+                             "' lists a value twice"),
+             failure();
   // Classification episodes count shots per class; kernels see way times as
   // many rows, and so does the descriptor (docs/abi.md).
   if (imageSource) {
