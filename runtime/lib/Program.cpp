@@ -727,7 +727,8 @@ void Program::validateEnvironment(const EnvironmentSpec &E) {
       {"mask", {}},
       {"logp", {}},
       {"pi.mean", {E.ActDim}},
-      {"pi.log_std", {E.ActDim}}};
+      {"pi.log_std", {E.ActDim}},
+      {"round", {}}};
   bool Match = Data.size() == Fields.size();
   for (size_t I = 0; Match && I < Fields.size(); ++I)
     Match =
@@ -735,7 +736,7 @@ void Program::validateEnvironment(const EnvironmentSpec &E) {
   if (!Match)
     Fail(fmt::format("an `env` program needs the data records obs {0}, act "
                      "{1}, reward, ret, adv, mask, logp (scalar), pi.mean "
-                     "{1}, pi.log_std {1}, in this order",
+                     "{1}, pi.log_std {1}, round (scalar), in this order",
                      E.ObsDim, E.ActDim));
   int64_t Rows = E.Episodes * E.Horizon, EvalRows = E.EvalEpisodes * E.Horizon;
   if (Config.Support != Rows || Config.Query != Rows ||

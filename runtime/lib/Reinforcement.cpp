@@ -56,7 +56,8 @@ void metac::runtime::insertModel(const Program &P, const float *Model,
 
 double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
                                uint64_t RolloutKey, const float *ModelParams,
-                               TaskSplit &Split, const std::string &Where) {
+                               int64_t Round, TaskSplit &Split,
+                               const std::string &Where) {
   const EnvironmentSpec &Env = *P.environment();
   const int64_t T = Env.Horizon, E = Split.rows() / T;
   const int64_t O = Env.ObsDim, A = Env.ActDim;
@@ -71,6 +72,7 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
   float *LogStd = Split.tensor(FieldPolicyLogStd);
   for (size_t I = 0; I < P.data().size(); ++I)
     std::fill_n(Split.tensor(I), P.dataSize(I, Split.rows()), 0.0f);
+  std::fill_n(Split.tensor(FieldRound), Split.rows(), static_cast<float>(Round));
 
   // Kernels see one time step of all episodes ([E, ...]); the split stores
   // episode-major rows e * T + t, so each step is scattered into place.
@@ -233,11 +235,11 @@ RlIteration RlTrainer::step() {
     uint64_t TaskKey = rng::trainTaskKey(Seed, It, I);
     extractModel(P, Params.data(), S.Model.data());
     S.PreReturn = rollout(P, TaskKey, rng::supportDataKey(TaskKey),
-                          S.Model.data(), S.Support, Where);
+                          S.Model.data(), 0, S.Support, Where);
     callAdapt(P, Adapt, Params.data(), S.Support.pointers(), S.Adapted.data());
     checkFinite(S.Adapted, "adapted parameters", Where);
     S.PostReturn = rollout(P, TaskKey, rng::queryDataKey(TaskKey),
-                           S.Adapted.data(), S.Query, Where);
+                           S.Adapted.data(), 1, S.Query, Where);
     S.Loss = callMetaGrad(P, MetaGrad, Params.data(), S.Support.pointers(),
                           S.Query.pointers(), S.Grad.data());
   });
@@ -366,7 +368,7 @@ std::vector<ReturnRow> metac::runtime::evaluateReturns(const Program &P,
       std::string Where = fmt::format("evaluation task {}, after {} step{}",
                                       Task, K, K == 1 ? "" : "s");
       Returns[Task][K] = rollout(P, TaskKey, rng::combine(TaskKey, K + 1),
-                                 Model.data(), Split, Where);
+                                 Model.data(), K, Split, Where);
       if (K == Rounds)
         break;
       // The next round starts from the adapted model; meta-parameters stay.

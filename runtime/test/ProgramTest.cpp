@@ -464,29 +464,30 @@ std::vector<std::string> envLines() {
       "data logp scalar",       // 10
       "data pi.mean 2",         // 11
       "data pi.log_std 2",      // 12
+      "data round scalar",      // 13
       "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes 3 "
-      "discount 0.99 gae_lambda 0.95 policy gaussian", // 13
-      "setting support 10",                            // 14
-      "setting query 10",                              // 15
-      "setting meta_batch 2",                          // 16
-      "setting train 3",                               // 17
-      "setting eval_query 15",                         // 18
-      "list eval_steps 0 1 2",                         // 19
-      "list eval_shots 15",                            // 20
+      "discount 0.99 gae_lambda 0.95 policy gaussian", // 14
+      "setting support 10",                            // 15
+      "setting query 10",                              // 16
+      "setting meta_batch 2",                          // 17
+      "setting train 3",                               // 18
+      "setting eval_query 15",                         // 19
+      "list eval_steps 0 1 2",                         // 20
+      "list eval_shots 15",                            // 21
       "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 10 backtrack 0.8 "
-      "line_search 15",            // 21
-      "kernel 0 reset 2",          // 22
-      "kernel 1 step 2",           // 23
-      "kernel 2 policy 2",         // 24
-      "kernel 3 reset 3",          // 25
-      "kernel 4 step 3",           // 26
-      "kernel 5 policy 3",         // 27
-      "kernel 6 meta_grad 10 10",  // 28
-      "kernel 7 adapt 10",         // 29
-      "kernel 8 adapt 15",         // 30
-      "kernel 9 trpo_hvp 10 10",   // 31
-      "kernel 10 surrogate 10 10", // 32
-      "end",                       // 33
+      "line_search 15",            // 22
+      "kernel 0 reset 2",          // 23
+      "kernel 1 step 2",           // 24
+      "kernel 2 policy 2",         // 25
+      "kernel 3 reset 3",          // 26
+      "kernel 4 step 3",           // 27
+      "kernel 5 policy 3",         // 28
+      "kernel 6 meta_grad 10 10",  // 29
+      "kernel 7 adapt 10",         // 30
+      "kernel 8 adapt 15",         // 31
+      "kernel 9 trpo_hvp 10 10",   // 32
+      "kernel 10 surrogate 10 10", // 33
+      "end",                       // 34
   };
 }
 
@@ -523,35 +524,35 @@ TEST(ProgramTest, EnvironmentRecordsAreChecked) {
       Lines[Line - 1] = Text;
     return parseError(join(Lines));
   };
-  EXPECT_EQ(With(13, "env Nav obs 2 act 2 horizon 5"),
-            "bad program descriptor line 13: expected `env <name> obs <v> act "
+  EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5"),
+            "bad program descriptor line 14: expected `env <name> obs <v> act "
             "<v> horizon <v> episodes <v> eval_episodes <v> discount <v> "
             "gae_lambda <v> policy <gaussian>`");
-  EXPECT_EQ(With(13, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
+  EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
                      "3 discount 1.5 gae_lambda 1 policy gaussian"),
-            "bad program descriptor line 13: discount and gae_lambda must lie "
+            "bad program descriptor line 14: discount and gae_lambda must lie "
             "in [0, 1]");
-  EXPECT_EQ(With(13, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
+  EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
                      "3 discount 0.9 gae_lambda 1 policy categorical"),
-            "bad program descriptor line 13: unknown policy 'categorical' "
+            "bad program descriptor line 14: unknown policy 'categorical' "
             "(expected gaussian)");
   // The trajectory layout is fixed: the runtime fills the fields by name.
   EXPECT_EQ(With(6, "data rew scalar"),
             "bad program descriptor: an `env` program needs the data records "
             "obs 2, act 2, reward, ret, adv, mask, logp (scalar), pi.mean 2, "
-            "pi.log_std 2, in this order");
-  EXPECT_EQ(With(14, "setting support 12"),
+            "pi.log_std 2, round (scalar), in this order");
+  EXPECT_EQ(With(15, "setting support 12"),
             "bad program descriptor: support and query must be episodes x "
             "horizon = 10 and eval_query eval_episodes x horizon = 15");
-  EXPECT_EQ(With(31, ""),
+  EXPECT_EQ(With(32, ""),
             "bad program descriptor: no `kernel <id> trpo_hvp 10 10` record "
             "(needed by trpo)");
-  EXPECT_EQ(With(26, ""),
+  EXPECT_EQ(With(27, ""),
             "bad program descriptor: no `kernel <id> step 3` record (needed "
             "to step episodes)");
-  EXPECT_EQ(With(21, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 2.5 "
+  EXPECT_EQ(With(22, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 2.5 "
                      "backtrack 0.8 line_search 15"),
-            "bad program descriptor line 21: trpo needs max_kl > 0, damping "
+            "bad program descriptor line 22: trpo needs max_kl > 0, damping "
             ">= 0, backtrack in (0, 1) and cg_iters and line_search whole "
             "numbers in [1, 1000]");
   // TRPO constrains a policy: not for programs without an environment.

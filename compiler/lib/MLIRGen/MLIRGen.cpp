@@ -3554,7 +3554,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
     int64_t od = env->obsDim, ad = env->actDim;
     dataFields = {{"obs", {od}}, {"act", {ad}},     {"reward", {}},
                   {"ret", {}},   {"adv", {}},       {"mask", {}},
-                  {"logp", {}},  {"pi.mean", {ad}}, {"pi.log_std", {ad}}};
+                  {"logp", {}},  {"pi.mean", {ad}}, {"pi.log_std", {ad}}, {"round", {}}};
     for (int64_t n : episodes)
       if (failed(genStepKernel(n)))
         return nullptr;

@@ -49,6 +49,7 @@ enum TrajectoryField : size_t {
   FieldLogProb,
   FieldPolicyMean,
   FieldPolicyLogStd,
+  FieldRound,
 };
 
 /// Runs the Gaussian policy with model parameters ModelParams (model-only
@@ -57,12 +58,14 @@ enum TrajectoryField : size_t {
 /// masks, log-probabilities and the policy's mean and log-std per step, then
 /// the discounted returns and the advantages (linear feature baseline fitted
 /// on these episodes, GAE, normalised). Start states and actions are drawn
-/// from RolloutKey. Returns the mean undiscounted return per episode.
+/// from RolloutKey. Every row's `round` is Round, the number of adaptation
+/// steps that made the policy (0: the initial one). Returns the mean
+/// undiscounted return per episode.
 /// Throws Error (ExitNonFinite) naming the environment, the episode, the
 /// step and the value if the policy or the environment produces a
 /// non-finite number; Where says when ("iteration 3, task 2").
 double rollout(const Program &P, uint64_t TaskKey, uint64_t RolloutKey,
-               const float *ModelParams, TaskSplit &Split,
+               const float *ModelParams, int64_t Round, TaskSplit &Split,
                const std::string &Where);
 
 /// Copies the model parameters of the flat vector of all parameters into
