@@ -186,27 +186,11 @@ RlTrainer::RlTrainer(const Program &P, ThreadPool &Pool, uint64_t Seed)
 }
 
 void RlTrainer::restore(const Checkpoint &C) {
-  if (C.Params.size() != Params.size())
-    throw Error("internal error: checkpoint size was not checked");
-  if (Optim)
-    Optim->restore(C.OptimizerSteps, C.OptimizerState);
-  Params = C.Params;
-  Iteration = static_cast<int64_t>(C.Iteration);
-  Seed = C.Seed;
+  restoreTrainingState(C, Params, Iteration, Seed, Optim.get());
 }
 
 Checkpoint RlTrainer::snapshot() const {
-  Checkpoint C;
-  C.ProgramHash = P.hash();
-  C.Iteration = static_cast<uint64_t>(Iteration);
-  C.Seed = Seed;
-  C.Params = Params;
-  C.OptimizerKind = static_cast<uint32_t>(P.optimizer().K);
-  if (Optim) {
-    C.OptimizerSteps = Optim->steps();
-    C.OptimizerState = Optim->state();
-  }
-  return C;
+  return trainingState(P, Iteration, Seed, Params, Optim.get());
 }
 
 void RlTrainer::meanOverSlots(std::vector<float> Slot::*Field, float *Out) {

@@ -33,24 +33,41 @@ Trainer::Trainer(const Program &P, ThreadPool &Pool, uint64_t Seed,
 }
 
 void Trainer::restore(const Checkpoint &C) {
-  if (C.Params.size() != Params.size())
-    throw Error("internal error: checkpoint size was not checked");
-  Optim->restore(C.OptimizerSteps, C.OptimizerState);
-  Params = C.Params;
-  Iteration = static_cast<int64_t>(C.Iteration);
-  Seed = C.Seed;
+  restoreTrainingState(C, Params, Iteration, Seed, Optim.get());
 }
 
 Checkpoint Trainer::snapshot() const {
+  return trainingState(P, Iteration, Seed, Params, Optim.get());
+}
+
+Checkpoint metac::runtime::trainingState(const Program &P, int64_t Iteration,
+                                         uint64_t Seed,
+                                         const std::vector<float> &Params,
+                                         const Optimizer *Optim) {
   Checkpoint C;
   C.ProgramHash = P.hash();
   C.Iteration = static_cast<uint64_t>(Iteration);
   C.Seed = Seed;
   C.Params = Params;
-  C.OptimizerKind = Optim->kind();
-  C.OptimizerSteps = Optim->steps();
-  C.OptimizerState = Optim->state();
+  C.OptimizerKind = static_cast<uint32_t>(P.optimizer().K);
+  if (Optim) {
+    C.OptimizerSteps = Optim->steps();
+    C.OptimizerState = Optim->state();
+  }
   return C;
+}
+
+void metac::runtime::restoreTrainingState(const Checkpoint &C,
+                                          std::vector<float> &Params,
+                                          int64_t &Iteration, uint64_t &Seed,
+                                          Optimizer *Optim) {
+  if (C.Params.size() != Params.size())
+    throw Error("internal error: checkpoint size was not checked");
+  if (Optim)
+    Optim->restore(C.OptimizerSteps, C.OptimizerState);
+  Params = C.Params;
+  Iteration = static_cast<int64_t>(C.Iteration);
+  Seed = C.Seed;
 }
 
 /// The parameter that holds flat index Index.

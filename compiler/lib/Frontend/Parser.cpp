@@ -572,14 +572,9 @@ LearnerItemPtr Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
 
   Identifier key(tok.getSpelling().str(), tok.getLoc());
   consume();
-  const Token &value = peek();
-  if (value.is(TokenKind::integer) && !value.isFirstOnLine()) {
-    SMLoc valueLoc = value.getLoc();
-    int64_t v;
-    if (!parseIntegerToken(v))
-      return nullptr;
-    // A setting given twice is almost certainly a copy-paste slip; which
-    // one should win is not obvious, so it is an error. Parsing goes on.
+  // A setting given twice is almost certainly a copy-paste slip; which one
+  // should win is not obvious, so it is an error. Parsing goes on.
+  auto noteSetting = [&](const Identifier &key) {
     auto [it, inserted] = settings.try_emplace(key.name, key.loc);
     if (!inserted)
       diags
@@ -587,6 +582,14 @@ LearnerItemPtr Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
                  key.getRange())
           .note(it->second,
                 "previous setting of " + quoted(key.name) + " is here");
+  };
+  const Token &value = peek();
+  if (value.is(TokenKind::integer) && !value.isFirstOnLine()) {
+    SMLoc valueLoc = value.getLoc();
+    int64_t v;
+    if (!parseIntegerToken(v))
+      return nullptr;
+    noteSetting(key);
     return std::make_unique<SettingItem>(std::move(key), v, valueLoc);
   }
   if (value.is(TokenKind::identifier) && !value.isFirstOnLine())
@@ -603,13 +606,7 @@ LearnerItemPtr Parser::parseLearnerItem(llvm::StringMap<SMLoc> &settings) {
     ExprPtr number = parseNumber();
     if (!number)
       return nullptr;
-    auto [it, inserted] = settings.try_emplace(key.name, key.loc);
-    if (!inserted)
-      diags
-          .error(key.loc, "duplicate learner setting " + quoted(key.name),
-                 key.getRange())
-          .note(it->second,
-                "previous setting of " + quoted(key.name) + " is here");
+    noteSetting(key);
     return std::make_unique<SettingItem>(
         std::move(key), llvm::cast<NumberExpr>(*number).getValue(), valueLoc);
   }

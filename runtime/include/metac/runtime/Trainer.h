@@ -83,6 +83,14 @@ private:
   std::vector<Slot> Slots;
 };
 
+/// The checkpoint of a training run (Optim null: an optimiser without state,
+/// TRPO), and its inverse; shared by Trainer and RlTrainer.
+Checkpoint trainingState(const Program &P, int64_t Iteration, uint64_t Seed,
+                         const std::vector<float> &Params,
+                         const Optimizer *Optim);
+void restoreTrainingState(const Checkpoint &C, std::vector<float> &Params,
+                          int64_t &Iteration, uint64_t &Seed, Optimizer *Optim);
+
 /// Out[k] = the mean of Rows[i][k] over i, for k < N, each entry summed in
 /// row order whatever the number of threads.
 void meanInOrder(ThreadPool &Pool, const std::vector<const float *> &Rows,
