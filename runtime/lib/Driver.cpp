@@ -368,7 +368,8 @@ int Session::run() {
 
 int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
                             const metac_kernel_fn *Kernels,
-                            ImageSourceFactory Images) {
+                            ImageSourceFactory Images,
+                            SimulatorFactory Simulators) {
   // Generated kernels allocate their buffer slots on every call
   // (PlanBuffers.cpp). glibc would serve slots above 128 KiB with mmap and
   // return them with munmap, so every call faulted all their pages in again:
@@ -406,6 +407,12 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
                               "own tasks (it has no image source)",
                               P.name()),
                   ExitUsage);
+    }
+    if (const EnvironmentSpec *Env = P.environment(); Env && Env->Sim) {
+      if (!Simulators)
+        throw Error("error: this executable was linked without the simulator "
+                    "layer (libmetac_sim) its `simulator` record needs");
+      P.attachSimulator(Simulators(*Env));
     }
     S = std::make_unique<Session>(P, O, std::move(Tasks));
     return S->run();

@@ -101,6 +101,16 @@ void metac::runtime::callStep(const Program &P, const KernelRecord &K,
   P.function(K)(Args.data());
 }
 
+void metac::runtime::callReward(const Program &P, const KernelRecord &K,
+                                uint64_t TaskKey, uint64_t StepKey,
+                                const float *Obs, const float *Action,
+                                const float *NextObs, float *Reward,
+                                float *Done) {
+  std::vector<void *> Args{&TaskKey,     &StepKey, mut(Obs), mut(Action),
+                           mut(NextObs), Reward,   Done};
+  P.function(K)(Args.data());
+}
+
 void metac::runtime::callPolicy(const Program &P, const KernelRecord &K,
                                 const float *ModelParams, const float *Obs,
                                 float *Mean, float *LogStd) {

@@ -42,6 +42,8 @@ static const char *kindName(KernelRecord::Kind K) {
     return "trpo_hvp";
   case KernelRecord::Surrogate:
     return "surrogate";
+  case KernelRecord::Reward:
+    return "reward";
   }
   return "?";
 }
@@ -106,6 +108,7 @@ private:
   void parseData();
   void parseSource();
   void parseEnvironment();
+  void parseSimulator();
   void parseMetric();
   void parseSetting();
   void parseList();
@@ -187,6 +190,8 @@ unsigned DescriptorParser::run() {
       parseSource();
     } else if (Kind == "env") {
       parseEnvironment();
+    } else if (Kind == "simulator") {
+      parseSimulator();
     } else if (Kind == "metric") {
       parseMetric();
     } else if (Kind == "setting") {
@@ -460,6 +465,43 @@ void DescriptorParser::parseEnvironment() {
     fail(fmt::format("unknown policy '{}' (expected gaussian)", Tokens[17]));
 }
 
+void DescriptorParser::parseSimulator() {
+  enterRank(SourceRank, "simulator");
+  if (!P.Env.Horizon)
+    fail("a `simulator` record must follow the `env` record");
+  if (P.Env.Sim)
+    fail("duplicate `simulator` record");
+  const char *Usage = "expected `simulator mujoco frame_skip <n> reset_noise "
+                      "<r> model <hex>`";
+  if (Tokens.size() != 8 || Tokens[2] != "frame_skip" ||
+      Tokens[4] != "reset_noise" || Tokens[6] != "model")
+    fail(Usage);
+  if (Tokens[1] != "mujoco")
+    fail(fmt::format("unknown simulator '{}' (expected mujoco)", Tokens[1]));
+  SimulatorSpec S;
+  S.Kind = std::string(Tokens[1]);
+  S.FrameSkip = parseInt(Tokens[3], "frame_skip", 1);
+  S.ResetNoise = parseFloat(Tokens[5], "reset_noise");
+  if (!(S.ResetNoise >= 0))
+    fail("reset_noise must not be negative");
+  std::string_view Hex = Tokens[7];
+  auto Digit = [](char C) {
+    return C >= '0' && C <= '9'   ? C - '0'
+           : C >= 'a' && C <= 'f' ? C - 'a' + 10
+                                  : -1;
+  };
+  if (Hex.size() % 2 != 0)
+    fail("the simulator model's hex text has an odd length");
+  S.Model.resize(Hex.size() / 2);
+  for (size_t I = 0; I < S.Model.size(); ++I) {
+    int Hi = Digit(Hex[2 * I]), Lo = Digit(Hex[2 * I + 1]);
+    if (Hi < 0 || Lo < 0)
+      fail("the simulator model is not lower-case hex");
+    S.Model[I] = static_cast<char>(Hi * 16 + Lo);
+  }
+  P.Env.Sim = std::move(S);
+}
+
 void DescriptorParser::parseMetric() {
   enterRank(SourceRank, "metric");
   expectArgs(1, "<name>");
@@ -629,9 +671,11 @@ void DescriptorParser::parseKernel() {
     K.K = KernelRecord::TrpoHvp;
   else if (Kind == "surrogate")
     K.K = KernelRecord::Surrogate;
+  else if (Kind == "reward")
+    K.K = KernelRecord::Reward;
   else
     fail(fmt::format("unknown kernel kind '{}' (expected sample, meta_grad, "
-                     "adapt, eval, reset, step, policy, trpo_hvp or "
+                     "adapt, eval, reset, step, reward, policy, trpo_hvp or "
                      "surrogate)",
                      Kind));
   size_t Sizes = hasTwoSizes(K.K) ? 2 : 1;
@@ -751,8 +795,12 @@ void Program::validateEnvironment(const EnvironmentSpec &E) {
                        describeKernel(K, N0, N1), Why));
   };
   for (int64_t N : {E.Episodes, E.EvalEpisodes}) {
-    Need(KernelRecord::Reset, N, 0, "to start episodes");
-    Need(KernelRecord::Step, N, 0, "to step episodes");
+    if (E.Sim) {
+      Need(KernelRecord::Reward, N, 0, "to score the simulator's steps");
+    } else {
+      Need(KernelRecord::Reset, N, 0, "to start episodes");
+      Need(KernelRecord::Step, N, 0, "to step episodes");
+    }
     Need(KernelRecord::Policy, N, 0, "to act");
   }
   Need(KernelRecord::Adapt, Rows, 0, "to adapt during meta-training");

@@ -6,6 +6,7 @@
 #include "metac/runtime/Init.h"
 #include "metac/runtime/PolicyGradient.h"
 #include "metac/runtime/Rng.h"
+#include "metac/runtime/Simulator.h"
 #include "metac/runtime/Trainer.h"
 
 #include <Eigen/Core>
@@ -61,9 +62,19 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
   const EnvironmentSpec &Env = *P.environment();
   const int64_t T = Env.Horizon, E = Split.rows() / T;
   const int64_t O = Env.ObsDim, A = Env.ActDim;
-  const KernelRecord &Reset = P.requireKernel(KernelRecord::Reset, E);
-  const KernelRecord &Step = P.requireKernel(KernelRecord::Step, E);
   const KernelRecord &Policy = P.requireKernel(KernelRecord::Policy, E);
+  // A simulator's environment: the simulator starts and advances the
+  // episodes, the `reward` kernel scores the steps.
+  std::unique_ptr<SimulatorEpisodes> Sim;
+  if (Env.Sim) {
+    if (!P.simulator())
+      throw Error(fmt::format("environment '{}' needs its simulator, which is "
+                              "not attached",
+                              Env.Name));
+    Sim = P.simulator()->start(E);
+  }
+  const KernelRecord &Step =
+      P.requireKernel(Sim ? KernelRecord::Reward : KernelRecord::Step, E);
 
   float *Obs = Split.tensor(FieldObs), *Act = Split.tensor(FieldAct);
   float *Reward = Split.tensor(FieldReward), *Mask = Split.tensor(FieldMask);
@@ -79,8 +90,12 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
   std::vector<float> Now(E * O), Next(E * O), StepMean(E * A),
       StepLogStd(E * A), Action(E * A), StepReward(E), Done(E);
   std::vector<char> Alive(E, 1);
-  callReset(P, Reset, TaskKey, rng::combine(RolloutKey, StartDraws),
-            Now.data());
+  if (Sim)
+    Sim->reset(rng::CounterRng(rng::combine(RolloutKey, StartDraws)),
+               Now.data());
+  else
+    callReset(P, P.requireKernel(KernelRecord::Reset, E), TaskKey,
+              rng::combine(RolloutKey, StartDraws), Now.data());
   const rng::CounterRng Noise(rng::combine(RolloutKey, ActionDraws));
   const uint64_t StepKeys = rng::combine(RolloutKey, StepDraws);
   for (int64_t t = 0; t < T; ++t) {
@@ -107,8 +122,21 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
           nonFinite(P, "action", Action[K], e, t, Where);
       }
     }
-    callStep(P, Step, TaskKey, rng::combine(StepKeys, t), Now.data(),
-             Action.data(), Next.data(), StepReward.data(), Done.data());
+    if (Sim) {
+      int64_t Failed = 0;
+      std::string Why =
+          Sim->step(Action.data(), Alive.data(), Next.data(), Failed);
+      if (!Why.empty())
+        throw Error(fmt::format("environment '{}': {} in episode {}, step {} "
+                                "({})",
+                                Env.Name, Why, Failed, t, Where),
+                    ExitNonFinite);
+      callReward(P, Step, TaskKey, rng::combine(StepKeys, t), Now.data(),
+                 Action.data(), Next.data(), StepReward.data(), Done.data());
+    } else {
+      callStep(P, Step, TaskKey, rng::combine(StepKeys, t), Now.data(),
+               Action.data(), Next.data(), StepReward.data(), Done.data());
+    }
     bool Any = false;
     for (int64_t e = 0; e < E; ++e) {
       if (!Alive[e]) {

@@ -259,9 +259,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "adam betas must lie in [0, 1)"},
         BadLine{13, "optimizer adam lr 0.1 beta1 0.9 beta2 0.9 eps 0",
                 "adam eps must be positive"},
-        BadLine{14, "kernel 0 fused 3",
-                "unknown kernel kind 'fused' (expected sample, meta_grad, "
-                "adapt, eval, reset, step, policy, trpo_hvp or surrogate)"},
+        BadLine{
+            14, "kernel 0 fused 3",
+            "unknown kernel kind 'fused' (expected sample, meta_grad, "
+            "adapt, eval, reset, step, reward, policy, trpo_hvp or surrogate)"},
         BadLine{14, "kernel 0 sample 3 4",
                 "kernel kind sample takes 1 size, found 2"},
         BadLine{16, "kernel 2 meta_grad 3",
@@ -562,4 +563,76 @@ TEST(ProgramTest, EnvironmentRecordsAreChecked) {
   EXPECT_EQ(parseError(join(Lines)),
             "bad program descriptor: the trpo optimizer needs an `env` record "
             "(it is for policies)");
+}
+
+namespace {
+
+/// envLines() with a simulator: a `simulator` record after `env`, and
+/// `reward` kernels where the written-out environment has reset and step.
+std::vector<std::string> simulatorLines() {
+  std::vector<std::string> Lines = envLines();
+  Lines[22] = "kernel 0 reward 2";
+  Lines[23] = "kernel 1 reward 3";
+  Lines.erase(Lines.begin() + 25, Lines.begin() + 27); // reset 3, step 3
+  Lines.insert(Lines.begin() + 14,
+               "simulator mujoco frame_skip 4 reset_noise 0.05 model "
+               "00ff7a41");
+  return Lines;
+}
+
+} // namespace
+
+TEST(ProgramTest, SimulatorRecordParses) {
+  Program P = Program::parse(join(simulatorLines()));
+  const EnvironmentSpec *E = P.environment();
+  ASSERT_NE(E, nullptr);
+  ASSERT_TRUE(E->Sim.has_value());
+  EXPECT_EQ(E->Sim->Kind, "mujoco");
+  EXPECT_EQ(E->Sim->FrameSkip, 4);
+  EXPECT_DOUBLE_EQ(E->Sim->ResetNoise, 0.05);
+  EXPECT_EQ(E->Sim->Model, std::string("\x00\xff\x7a\x41", 4));
+  EXPECT_NE(P.findKernel(KernelRecord::Reward, 3), nullptr);
+  // Nothing is attached until runMain creates the simulator.
+  EXPECT_EQ(P.simulator(), nullptr);
+  EXPECT_FALSE(Program::parse(join(envLines())).environment()->Sim);
+}
+
+TEST(ProgramTest, SimulatorRecordsAreChecked) {
+  auto With = [](size_t Line, const std::string &Text) {
+    std::vector<std::string> Lines = simulatorLines();
+    if (Text.empty())
+      Lines.erase(Lines.begin() + (Line - 1));
+    else
+      Lines[Line - 1] = Text;
+    return parseError(join(Lines));
+  };
+  EXPECT_EQ(With(15, "simulator bullet frame_skip 4 reset_noise 0 model 00"),
+            "bad program descriptor line 15: unknown simulator 'bullet' "
+            "(expected mujoco)");
+  EXPECT_EQ(With(15, "simulator mujoco frame_skip 4 model 00"),
+            "bad program descriptor line 15: expected `simulator mujoco "
+            "frame_skip <n> reset_noise <r> model <hex>`");
+  EXPECT_EQ(With(15, "simulator mujoco frame_skip 4 reset_noise 0 model 0"),
+            "bad program descriptor line 15: the simulator model's hex text "
+            "has an odd length");
+  EXPECT_EQ(With(15, "simulator mujoco frame_skip 4 reset_noise 0 model 0G"),
+            "bad program descriptor line 15: the simulator model is not "
+            "lower-case hex");
+  EXPECT_EQ(With(15, "simulator mujoco frame_skip 0 reset_noise 0 model 00"),
+            "bad program descriptor line 15: frame_skip must be at least 1, "
+            "found 0");
+  // A simulator's steps are scored by `reward` kernels.
+  EXPECT_EQ(With(25, ""),
+            "bad program descriptor: no `kernel <id> reward 3` record (needed "
+            "to score the simulator's steps)");
+  // Only after an `env` record, and once.
+  std::vector<std::string> Lines = simulatorLines();
+  std::swap(Lines[13], Lines[14]);
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor line 14: a `simulator` record must follow "
+            "the `env` record");
+  Lines = simulatorLines();
+  Lines.insert(Lines.begin() + 15, Lines[14]);
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor line 16: duplicate `simulator` record");
 }

@@ -138,7 +138,9 @@ bool metac::emitObjectFile(llvm::Module &module, llvm::StringRef path,
 }
 
 bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                        bool shared, bool images, std::string &error) {
+                        bool shared, RuntimeLayer layer, std::string &error) {
+  bool images = layer == RuntimeLayer::Images;
+  bool simulator = layer == RuntimeLayer::Simulator;
   // METAC_RUNTIME_DIR lets an installed or relocated metac find the runtime.
   std::string runtimeDir = METAC_RUNTIME_LIB_DIR;
   if (const char *env = std::getenv("METAC_RUNTIME_DIR"))
@@ -154,11 +156,15 @@ bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
     args.insert(args.begin() + 1, "-shared");
   else if (images)
     args.push_back(runtimeDir + "/libmetac_main_images.a");
+  else if (simulator)
+    args.push_back(runtimeDir + "/libmetac_main_sim.a");
   else
     args.push_back(runtimeDir + "/libmetac_main.a");
   // The image data layer, for programs with a built-in image task source.
   if (images && !shared)
     args.push_back(runtimeDir + "/libmetac_data.a");
+  if (simulator && !shared)
+    args.push_back(runtimeDir + "/libmetac_sim.a");
   // A shared library keeps the whole embedding API, which nothing in the
   // generated object refers to.
   if (shared)
@@ -171,6 +177,8 @@ bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
     args.push_back("-lfreetype");
     args.push_back("-lpng16");
   }
+  if (simulator && !shared)
+    args.push_back("-lmujoco");
   args.push_back("-lpthread");
   args.push_back("-lm");
   SmallVector<StringRef> argRefs(args.begin(), args.end());

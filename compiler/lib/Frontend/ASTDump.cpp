@@ -101,6 +101,12 @@ void ASTDumper::dump(const TasksDecl &decl) {
   }
   for (const StmtPtr &latent : decl.getLatents())
     dump(*latent);
+  if (const CallExpr *sim = decl.getSimulator()) {
+    line() << "Simulator";
+    endLine(decl.getSimulatorLoc());
+    Nest inner(*this);
+    dump(*sim);
+  }
   if (decl.hasSample()) {
     line() << "Sample(" << decl.getSampleSize().name << ")";
     endLine(decl.getSampleLoc());
@@ -113,7 +119,10 @@ void ASTDumper::dump(const TasksDecl &decl) {
   }
   if (decl.getStepLoc().isValid()) {
     line() << "Step(" << decl.getStepState().name << ", "
-           << decl.getStepAction().name << ")";
+           << decl.getStepAction().name;
+    if (!decl.getStepSensors().name.empty())
+      os << ", " << decl.getStepSensors().name;
+    os << ")";
     endLine(decl.getStepLoc());
     dump(decl.getStepBody());
   }

@@ -309,6 +309,28 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
       if (!parseEnvironmentBlock(*decl, what))
         return nullptr;
     } else if (tok.is(TokenKind::identifier) &&
+               tok.getSpelling() == "simulator" &&
+               peek(1).is(TokenKind::identifier)) {
+      Token simTok = consume();
+      Identifier callee;
+      if (!parseIdentifier(callee, "expected a simulator, as in "
+                                   "'simulator mujoco(\"runner.xml\")'"))
+        return nullptr;
+      if (peek().isNot(TokenKind::l_paren)) {
+        errorExpected("expected '(' after the simulator '" + callee.name + "'");
+        return nullptr;
+      }
+      std::unique_ptr<CallExpr> call = parseCallAfterCallee(std::move(callee));
+      if (!call)
+        return nullptr;
+      if (decl->getSimulator())
+        diags
+            .error(simTok.getLoc(), what + " has more than one 'simulator'",
+                   simTok.getRange())
+            .note(decl->getSimulatorLoc(), "the first one is here");
+      else
+        decl->setSimulator(simTok.getLoc(), std::move(call));
+    } else if (tok.is(TokenKind::identifier) &&
                tok.getSpelling() == "horizon" &&
                peek(1).is(TokenKind::integer)) {
       Token horizonTok = consume();
@@ -339,7 +361,8 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
       errorAtCurrent("expected a latent variable ('name ~ distribution(...)' "
                      "or 'name = expression'), 'sample(n) { ... }', or an "
                      "environment's 'reset(n) { ... }', 'step(obs, action) "
-                     "{ ... }' or 'horizon N' in " +
+                     "{ ... }', 'simulator mujoco(\"FILE\")' or 'horizon "
+                     "N' in " +
                      what);
       return nullptr;
     }
@@ -349,12 +372,12 @@ std::unique_ptr<TasksDecl> Parser::parseTasksDecl() {
 }
 
 // env_block := 'reset' '(' IDENT ')' block
-//            | 'step' '(' IDENT ',' IDENT ')' block
+//            | 'step' '(' IDENT ',' IDENT (',' IDENT)? ')' block
 bool Parser::parseEnvironmentBlock(TasksDecl &decl, const std::string &what) {
   Token keyword = consume();
   bool isReset = keyword.getSpelling() == "reset";
   SMLoc lParen = consume().getLoc();
-  Identifier first, second;
+  Identifier first, second, third;
   if (isReset) {
     if (!parseIdentifier(first, "expected the number of episodes' name, as "
                                 "in 'reset(n)'") ||
@@ -366,8 +389,16 @@ bool Parser::parseEnvironmentBlock(TasksDecl &decl, const std::string &what) {
              !expect(TokenKind::comma, "expected ',' and the action's name, as "
                                        "in 'step(obs, action)'") ||
              !parseIdentifier(second, "expected the action's name, as in "
-                                      "'step(obs, action)'") ||
-             !expect(TokenKind::r_paren, "expected ')' after the action's name",
+                                      "'step(obs, action)'")) {
+    return false;
+  } else if (consumeIf(TokenKind::comma)) {
+    // A simulator's environment: the third names its sensor readings.
+    if (!parseIdentifier(third, "expected the name of the simulator's "
+                                "readings, as in 'step(obs, action, sim)'") ||
+        !expect(TokenKind::r_paren, "expected ')' after the readings' name",
+                lParen, "("))
+      return false;
+  } else if (!expect(TokenKind::r_paren, "expected ')' after the action's name",
                      lParen, "(")) {
     return false;
   }
@@ -390,7 +421,7 @@ bool Parser::parseEnvironmentBlock(TasksDecl &decl, const std::string &what) {
     decl.setReset(keyword.getLoc(), std::move(first), std::move(body));
   else
     decl.setStep(keyword.getLoc(), std::move(first), std::move(second),
-                 std::move(body));
+                 std::move(third), std::move(body));
   return true;
 }
 

@@ -12,10 +12,13 @@
 //   meta_grad_S_Q(params, support, query) -> (loss, grads)
 //   adapt_S(params, support) -> adapted model params
 //   eval_S_Q(params, support, query) -> losses[len(eval steps)]
+// and for environments reset_N, step_N (or reward_N with a simulator),
+// policy_N, and with TRPO trpo_hvp_S_Q and surrogate_S_Q.
 //
 //===----------------------------------------------------------------------===//
 #include "metac/MLIRGen/MLIRGen.h"
 #include "metac/Dialect/MetaDialect.h"
+#include "metac/MLIRGen/Simulator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -24,7 +27,10 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <cmath>
 #include <list>
@@ -353,7 +359,11 @@ private:
   // section 4.4). The trajectories of a task are the data of its support
   // (pre-update rollouts) and query (post-update rollouts) sets.
   LogicalResult checkEnvironment();
+  /// Loads `simulator mujoco("FILE", ...)` into env->sim.
+  LogicalResult checkSimulator(const CallExpr &call);
   LogicalResult genResetKernel(int64_t episodes);
+  /// `step N`, or `reward N` for a simulator's environment (the simulator
+  /// computes the next observations; the kernel only the reward and done).
   LogicalResult genStepKernel(int64_t episodes);
   LogicalResult genPolicyKernel(int64_t episodes);
   /// `trpo_hvp rows rows` and `surrogate rows rows` for the TRPO optimizer.
@@ -368,6 +378,10 @@ private:
     int64_t episodes = 20, evalEpisodes = 0, horizon = 0;
     int64_t obsDim = 0, actDim = 0;
     double discount = 0.99, gaeLambda = 1.0;
+    /// A simulator's model and settings (simulator environments only).
+    std::optional<SimulatorModel> sim;
+    int64_t frameSkip = 1;
+    double resetNoise = 0.1;
   };
   std::optional<Environment> env;
   /// TRPO's settings, when the optimizer is trpo.
@@ -2706,10 +2720,14 @@ LogicalResult MLIRGenImpl::genResetKernel(int64_t n) {
 
 LogicalResult MLIRGenImpl::genStepKernel(int64_t n) {
   auto key = RankedTensorType::get({}, builder.getI64Type());
-  func::FuncOp fn =
-      beginKernel("step_" + std::to_string(n),
-                  {key, key, f32({n, env->obsDim}), f32({n, env->actDim})},
-                  "step " + std::to_string(n));
+  bool simulated = env->sim.has_value();
+  SmallVector<Type> inputs{key, key, f32({n, env->obsDim}),
+                           f32({n, env->actDim})};
+  if (simulated)
+    inputs.push_back(f32({n, env->obsDim}));
+  std::string kind = simulated ? "reward" : "step";
+  func::FuncOp fn = beginKernel(kind + "_" + std::to_string(n), inputs,
+                                kind + " " + std::to_string(n));
   taskKey = fn.getArgument(0);
   dataKey = Value();
   drawStream = 0;
@@ -2721,10 +2739,25 @@ LogicalResult MLIRGenImpl::genStepKernel(int64_t n) {
   const std::string &state = tasks->getStepState().name;
   scope.set(state, Val::tensor(fn.getArgument(2)));
   scope.set(tasks->getStepAction().name, Val::tensor(fn.getArgument(3)));
+  SMLoc where = tasks->getStepLoc();
+  if (simulated) {
+    // The readings after the step, one field per named sensor: f32[n] for
+    // a scalar sensor, f32[n, size] otherwise.
+    Value readings = fn.getArgument(4);
+    std::vector<std::pair<std::string, Value>> fields;
+    for (const SimulatorModel::Sensor &sensor : env->sim->sensors) {
+      Value column = builder.create<meta::SliceOp>(
+          loc(where), f32({n, sensor.size}), readings,
+          builder.getDenseI64ArrayAttr({0, sensor.offset}));
+      if (sensor.size == 1)
+        column = builder.create<meta::ReshapeOp>(loc(where), f32({n}), column);
+      fields.emplace_back(sensor.name, column);
+    }
+    scope.set(tasks->getStepSensors().name, Val::record(std::move(fields)));
+  }
   if (succeeded(ok))
     ok = genBlock(tasks->getStepBody(), false, nullptr);
   SmallVector<Value> results;
-  SMLoc where = tasks->getStepLoc();
   auto expect = [&](StringRef name, ArrayRef<int64_t> shape,
                     StringRef meaning) {
     Val *v = scope.lookup(name);
@@ -2734,14 +2767,30 @@ LogicalResult MLIRGenImpl::genStepKernel(int64_t n) {
     }
     diags.error(
         where,
-        "step(" + state + ", " + tasks->getStepAction().name + ") must set '" +
-            name + "' to " + shapeString(shape) + " (" + meaning + "), but " +
+        "step(" + state + ", " + tasks->getStepAction().name +
+            (simulated ? ", " + tasks->getStepSensors().name : std::string()) +
+            ") must set '" + name + "' to " + shapeString(shape) + " (" +
+            meaning + "), but " +
             (v ? "it is " + describe(*v) : std::string("it is not set")));
     return false;
   };
-  if (succeeded(ok) &&
-      (!expect(state, {n, env->obsDim}, "the next observations") ||
-       !expect("reward", {n}, "one reward per episode")))
+  if (succeeded(ok) && !simulated &&
+      !expect(state, {n, env->obsDim}, "the next observations"))
+    ok = failure();
+  if (succeeded(ok) && simulated) {
+    // The simulator's sensors are the observations; a new value here would
+    // be silently dropped.
+    Val *v = scope.lookup(state);
+    if (!v || v->kind != Val::Tensor || v->value != fn.getArgument(2)) {
+      diags.error(where, "step(" + state + ", " + tasks->getStepAction().name +
+                             ", " + tasks->getStepSensors().name + ") sets '" +
+                             state +
+                             "', but the simulator's sensor readings are the "
+                             "observations");
+      ok = failure();
+    }
+  }
+  if (succeeded(ok) && !expect("reward", {n}, "one reward per episode"))
     ok = failure();
   if (succeeded(ok)) {
     // done: a condition per episode (or 0/1 values); without it, episodes
@@ -2803,6 +2852,13 @@ LogicalResult MLIRGenImpl::genPolicyKernel(int64_t n) {
                            describe(*dist)),
            failure();
   env->actDim = shapeOf(dist->leaves[0].second)[1];
+  if (env->sim && env->actDim != env->sim->actions)
+    return diags.error(model->getLoc(),
+                       "the policy model '" + model->getName() + "' acts in " +
+                           std::to_string(env->actDim) +
+                           " dimensions, but the simulator's model has " +
+                           std::to_string(env->sim->actions) + " actuators"),
+           failure();
   endKernel(fn, {dist->leaves[0].second, dist->leaves[1].second});
   return success();
 }
@@ -2975,6 +3031,16 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                              "input, the observations, typed f32[n, d]"),
              failure();
     env->obsDim = args[0].type.getDims()[1].size;
+    if (env->sim && env->obsDim != env->sim->observations)
+      return diags.error(args[0].type.getLoc(),
+                         "the policy model '" + model->getName() +
+                             "' observes f32[n, " +
+                             std::to_string(env->obsDim) +
+                             "], but the simulator's model has " +
+                             std::to_string(env->sim->observations) +
+                             " sensor readings (the observation is every "
+                             "sensor, in order)"),
+             failure();
   }
   if (!adapt)
     return diags.error(l.getLoc(), "learner '" + l.getName() +
@@ -3296,15 +3362,40 @@ LogicalResult MLIRGenImpl::checkEnvironment() {
                        what + " has a sample(n) block: an environment's data "
                               "are the trajectories of its episodes"),
            failure();
-  if (!t.getResetLoc().isValid())
+  const CallExpr *sim = t.getSimulator();
+  bool hasReadings = !t.getStepSensors().name.empty();
+  if (!sim && hasReadings)
+    return diags.error(t.getStepSensors().loc,
+                       "'" + t.getStepSensors().name +
+                           "' names simulator readings, but " + what +
+                           " has no 'simulator'",
+                       t.getStepSensors().getRange()),
+           failure();
+  if (sim && t.getResetLoc().isValid())
+    return diags.error(t.getResetLoc(),
+                       what + " has a simulator, which starts the episodes: "
+                              "a reset block has nothing to set"),
+           failure();
+  if (!sim && !t.getResetLoc().isValid())
     return diags.error(t.getLoc(), what + " needs 'reset(n) { obs = ... }', "
                                           "which starts n episodes"),
            failure();
   if (!t.getStepLoc().isValid())
-    return diags.error(t.getLoc(),
-                       what + " needs 'step(obs, action) { ... }', which sets "
-                              "the next 'obs', the 'reward' and optionally "
-                              "'done'"),
+    return diags.error(
+               t.getLoc(),
+               what + (sim ? " needs 'step(obs, action, sim) { ... }', which "
+                             "sets the 'reward' and optionally 'done' from "
+                             "the simulator's readings 'sim' after the step"
+                           : " needs 'step(obs, action) { ... }', which sets "
+                             "the next 'obs', the 'reward' and optionally "
+                             "'done'")),
+           failure();
+  if (sim && !hasReadings)
+    return diags.error(t.getStepLoc(),
+                       "the step of " + what +
+                           " has a simulator: it takes a third argument, "
+                           "the readings after the step, as in 'step(obs, "
+                           "action, sim)', and sets 'reward' (and 'done')"),
            failure();
   if (!t.getHorizonLoc().isValid())
     return diags.error(t.getLoc(), what + " needs 'horizon N', the most steps "
@@ -3312,6 +3403,102 @@ LogicalResult MLIRGenImpl::checkEnvironment() {
            failure();
   env = Environment();
   env->horizon = t.getHorizon();
+  if (sim && failed(checkSimulator(*sim)))
+    return failure();
+  return success();
+}
+
+LogicalResult MLIRGenImpl::checkSimulator(const CallExpr &call) {
+  const Identifier &callee = call.getCalleeIdentifier();
+  if (callee.name != "mujoco")
+    return diags.error(callee.loc,
+                       "unknown simulator '" + callee.name +
+                           "' (expected mujoco)",
+                       callee.getRange()),
+           failure();
+  auto args = call.getArgs();
+  auto *file = args.size() == 1 ? dyn_cast<StringExpr>(args[0].get()) : nullptr;
+  if (!file)
+    return diags.error(args.empty() ? call.getLParenLoc()
+                                    : args[0]->getStartLoc(),
+                       "mujoco takes the model's MJCF file as a string, "
+                       "then keyword arguments (frame_skip, reset_noise)"),
+           failure();
+  for (const KeywordArg &kw : call.getKwargs()) {
+    StringRef key = kw.name.name;
+    if (key == "frame_skip") {
+      auto v = evalInt(*kw.value, "'frame_skip'");
+      if (!v)
+        return failure();
+      if (*v < 1 || *v > 1000)
+        return diags.error(kw.value->getStartLoc(),
+                           "'frame_skip' must be between 1 and 1000",
+                           kw.value->getRange()),
+               failure();
+      env->frameSkip = *v;
+    } else if (key == "reset_noise") {
+      auto v = evalConstant(*kw.value, "'reset_noise'");
+      if (!v)
+        return failure();
+      if (!(*v >= 0 && *v <= 10))
+        return diags.error(kw.value->getStartLoc(),
+                           "'reset_noise' must be between 0 and 10",
+                           kw.value->getRange()),
+               failure();
+      env->resetNoise = *v;
+    } else {
+      return diags.error(kw.name.loc,
+                         "'mujoco' has no argument '" + key +
+                             "' (it has frame_skip and reset_noise)",
+                         kw.name.getRange()),
+             failure();
+    }
+  }
+  // A relative path is relative to the .meta file, as an #include is.
+  SmallString<256> path(file->getValue());
+  if (!llvm::sys::path::is_absolute(path)) {
+    llvm::SourceMgr &srcMgr = diags.getSourceMgr();
+    StringRef source =
+        srcMgr.getMemoryBuffer(srcMgr.FindBufferContainingLoc(call.getLoc()))
+            ->getBufferIdentifier();
+    SmallString<256> dir(source == "<stdin>"
+                             ? StringRef("")
+                             : llvm::sys::path::parent_path(source));
+    llvm::sys::path::append(dir, path);
+    path = dir;
+  }
+  if (!llvm::sys::fs::is_regular_file(path))
+    return diags.error(args[0]->getStartLoc(),
+                       "cannot open the MuJoCo model '" + path.str().str() +
+                           "': no such file",
+                       args[0]->getRange()),
+           failure();
+  std::string error;
+  std::optional<SimulatorModel> model = loadMujocoModel(path, error);
+  if (!model) {
+    // MuJoCo's messages span lines; a diagnostic is one.
+    SmallVector<StringRef> lines;
+    StringRef(error).split(lines, '\n', -1, /*KeepEmpty=*/false);
+    std::string message;
+    for (StringRef line : lines)
+      message += (message.empty() ? "" : "; ") + line.trim().str();
+    return diags.error(args[0]->getStartLoc(),
+                       "cannot load the MuJoCo model '" + path.str().str() +
+                           "': " + message,
+                       args[0]->getRange()),
+           failure();
+  }
+  if (model->actions < 1 || model->observations < 1)
+    return diags.error(args[0]->getStartLoc(),
+                       "the MuJoCo model '" + path.str().str() + "' has " +
+                           std::to_string(model->actions) + " actuators and " +
+                           std::to_string(model->observations) +
+                           " sensor readings: the policy acts through the "
+                           "actuators and observes the sensors, so it needs "
+                           "at least one of each",
+                       args[0]->getRange()),
+           failure();
+  env->sim = std::move(model);
   return success();
 }
 
@@ -3423,6 +3610,15 @@ std::string MLIRGenImpl::descriptor() {
                        env->evalEpisodes, num(env->discount),
                        num(env->gaeLambda), tasks->getName())
              .str();
+  if (env && env->sim) {
+    // The compiled model travels inside the executable, hex-encoded.
+    d += llvm::formatv("simulator mujoco frame_skip {0} reset_noise {1} "
+                       "model ",
+                       env->frameSkip, num(env->resetNoise))
+             .str();
+    d += llvm::toHex(env->sim->binary, /*LowerCase=*/true);
+    d += "\n";
+  }
   for (const MetricItem *m : metrics)
     d += "metric " + m->getName().str() + "\n";
   for (const char *k : {"support", "query", "meta_batch", "train", "eval_tasks",
@@ -3549,7 +3745,8 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
     // learning needs the trajectory kernels at both rollout sizes.
     std::set<int64_t> episodes{env->episodes, env->evalEpisodes};
     for (int64_t n : episodes)
-      if (failed(genResetKernel(n)) || failed(genPolicyKernel(n)))
+      if ((!env->sim && failed(genResetKernel(n))) ||
+          failed(genPolicyKernel(n)))
         return nullptr;
     int64_t od = env->obsDim, ad = env->actDim;
     dataFields = {{"obs", {od}}, {"act", {ad}},     {"reward", {}},
@@ -3601,6 +3798,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
   if (env) {
     info.episodes = env->episodes;
     info.horizon = env->horizon;
+    info.usesSimulator = env->sim.has_value();
     if (!trpo.empty())
       info.trpoCgIters = static_cast<int64_t>(trpo["cg_iters"]);
   }

@@ -228,7 +228,8 @@ void printStats(llvm::raw_ostream &os, ModuleOp lowered,
                     find("sample_" + std::to_string(info.querySize)).first;
   int64_t peak = bytes(info.metaGradKernel);
   if (info.horizon) {
-    // Environments: two rollouts (a policy call per step), the adaptation,
+    // Environments: two rollouts (a policy call per step; a simulator's
+    // physics is not counted), the adaptation,
     // and with TRPO a Hessian-vector product per conjugate-gradient
     // iteration, one more for the step length, and at least one line-search
     // evaluation.
@@ -237,7 +238,9 @@ void printStats(llvm::raw_ostream &os, ModuleOp lowered,
     perTask = find(info.metaGradKernel).first + find("adapt_" + rows).first +
               2 * info.horizon *
                   (find("policy_" + std::to_string(info.episodes)).first +
-                   find("step_" + std::to_string(info.episodes)).first);
+                   find((info.usesSimulator ? "reward_" : "step_") +
+                        std::to_string(info.episodes))
+                       .first);
     if (info.trpoCgIters) {
       perTask += (info.trpoCgIters + 1) * find("trpo_hvp_" + pair).first +
                  find("surrogate_" + pair).first;
@@ -373,7 +376,10 @@ int compile() {
     return 0;
 
   bool ok = linkProgram(objectPath, output, emit == Stage::Library,
-                        info.usesImages, error);
+                        info.usesImages      ? RuntimeLayer::Images
+                        : info.usesSimulator ? RuntimeLayer::Simulator
+                                             : RuntimeLayer::None,
+                        error);
   llvm::sys::fs::remove(tempObject);
   if (!ok)
     return fail(error);

@@ -48,12 +48,20 @@ translateToOptimizedLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
 bool emitObjectFile(llvm::Module &module, llvm::StringRef path,
                     unsigned optLevel, std::string &error);
 
+/// The optional runtime layer an executable links besides the core.
+enum class RuntimeLayer {
+  None,
+  /// The tasks come from a built-in image source: the data layer
+  /// (libmetac_data, FreeType, libpng).
+  Images,
+  /// The environment has a physics simulator: libmetac_sim and MuJoCo.
+  Simulator
+};
+
 /// Links an object with the runtime into an executable, or a shared library
 /// when `shared` is set (no main(); the embedding API of metac/metac.h).
-/// `images`: the program's tasks come from a built-in image source, so an
-/// executable also links the data layer (libmetac_data, FreeType, libpng).
 bool linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                 bool shared, bool images, std::string &error);
+                 bool shared, RuntimeLayer layer, std::string &error);
 
 } // namespace metac
 

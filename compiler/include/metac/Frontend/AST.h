@@ -834,8 +834,22 @@ public:
   /// and `step(obs, action) { obs = ...; reward = ...; done = ... }` advances
   /// them, for at most `horizon` steps.
   bool isEnvironment() const {
-    return resetLoc.isValid() || stepLoc.isValid() || horizonLoc.isValid();
+    return resetLoc.isValid() || stepLoc.isValid() || horizonLoc.isValid() ||
+           simulator;
   }
+  /// `simulator mujoco("runner.xml", frame_skip = 5)`: the runtime's physics
+  /// simulator advances the state and starts episodes; `step(obs, action,
+  /// sim)` then only computes the reward (and `done`) from the sensor
+  /// readings `sim` after the step. Null for environments written out.
+  const CallExpr *getSimulator() const { return simulator.get(); }
+  llvm::SMLoc getSimulatorLoc() const { return simulatorLoc; }
+  void setSimulator(llvm::SMLoc loc, std::unique_ptr<CallExpr> call) {
+    simulatorLoc = loc;
+    simulator = std::move(call);
+  }
+  /// The name of step's third argument, the simulator's readings (empty
+  /// when step has two).
+  const Identifier &getStepSensors() const { return stepSensors; }
   llvm::SMLoc getResetLoc() const { return resetLoc; }
   const Identifier &getResetSize() const { return resetSize; }
   const Block &getResetBody() const { return resetBody; }
@@ -852,10 +866,11 @@ public:
     resetBody = std::move(body);
   }
   void setStep(llvm::SMLoc loc, Identifier state, Identifier action,
-               Block body) {
+               Identifier sensors, Block body) {
     stepLoc = loc;
     stepState = std::move(state);
     stepAction = std::move(action);
+    stepSensors = std::move(sensors);
     stepBody = std::move(body);
   }
   void setHorizon(llvm::SMLoc loc, int64_t steps) {
@@ -876,8 +891,9 @@ private:
   llvm::SMLoc sampleLoc;
   Identifier sampleSize;
   Block sampleBody;
-  llvm::SMLoc resetLoc, stepLoc, horizonLoc;
-  Identifier resetSize, stepState, stepAction;
+  std::unique_ptr<CallExpr> simulator;
+  llvm::SMLoc resetLoc, stepLoc, horizonLoc, simulatorLoc;
+  Identifier resetSize, stepState, stepAction, stepSensors;
   Block resetBody, stepBody;
   int64_t horizon = 0;
 };

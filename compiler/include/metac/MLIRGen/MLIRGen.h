@@ -40,6 +40,9 @@ struct ProgramInfo {
   /// The tasks come from a built-in image source (glyphs or omniglot): the
   /// executable needs the runtime's data layer.
   bool usesImages = false;
+  /// The tasks are an environment with a physics simulator: the executable
+  /// needs the runtime's simulator layer (MuJoCo).
+  bool usesSimulator = false;
   /// Environment programs: episodes per rollout and their horizon (0 for
   /// other programs), and TRPO's conjugate-gradient iterations (0 without
   /// TRPO). A meta-iteration's cost depends on them.

@@ -11,6 +11,7 @@
 #define METAC_RUNTIME_DRIVER_H
 
 #include "metac/abi.h"
+#include "metac/runtime/Simulator.h"
 #include "metac/runtime/TaskSource.h"
 
 namespace metac::runtime {
@@ -19,10 +20,11 @@ namespace metac::runtime {
 /// results to stdout and progress and errors to stderr; returns the exit
 /// code (see ExitCode in Error.h). Images creates the task source of a
 /// program with a `source` record; executables of other programs do not
-/// link the data layer and pass null.
+/// link the data layer and pass null. Simulators likewise creates the
+/// physics simulator of an environment with a `simulator` record.
 int runMain(int Argc, char **Argv, const char *Descriptor,
-            const metac_kernel_fn *Kernels,
-            ImageSourceFactory Images = nullptr);
+            const metac_kernel_fn *Kernels, ImageSourceFactory Images = nullptr,
+            SimulatorFactory Simulators = nullptr);
 
 } // namespace metac::runtime
 

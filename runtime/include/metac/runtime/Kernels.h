@@ -74,6 +74,13 @@ void callStep(const Program &P, const KernelRecord &K, uint64_t TaskKey,
               uint64_t StepKey, const float *Obs, const float *Action,
               float *NextObs, float *Reward, float *Done);
 
+/// Runs `reward n` (environments with a simulator): the reward and done of
+/// one step of n episodes from the observations before it, the actions and
+/// the simulator's readings after it.
+void callReward(const Program &P, const KernelRecord &K, uint64_t TaskKey,
+                uint64_t StepKey, const float *Obs, const float *Action,
+                const float *NextObs, float *Reward, float *Done);
+
 /// Runs `policy n`: the action distribution (mean and log-std, [n, act]
 /// each) for observations Obs, with model parameters in the model-only flat
 /// layout (as `adapt` writes them).

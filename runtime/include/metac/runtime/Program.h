@@ -17,11 +17,15 @@
 #include "metac/abi.h"
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace metac::runtime {
+
+class Simulator;
 
 /// How a parameter's entries are initialised. A and B hold the arguments in
 /// descriptor order: `const v` (A = v), `uniform lo hi`, `normal mean std`,
@@ -71,7 +75,9 @@ struct KernelRecord {
     Step,
     Policy,
     TrpoHvp,
-    Surrogate
+    Surrogate,
+    /// A simulator's environment: (obs, action, readings) -> reward, done.
+    Reward
   };
   int64_t Id = 0;
   Kind K = Sample;
@@ -98,6 +104,21 @@ struct OptimizerSpec {
   int64_t LineSearch = 15;
 };
 
+/// The `simulator` record after `env`: a physics simulator advances the
+/// environment and starts its episodes (the `reward` kernels score the
+/// steps). The observation is the model's sensor readings.
+struct SimulatorSpec {
+  /// "mujoco".
+  std::string Kind;
+  /// Physics steps per environment step.
+  int64_t FrameSkip = 1;
+  /// Episodes start at the model's initial positions plus U(-r, r) and
+  /// velocities r N(0, 1), r = ResetNoise.
+  double ResetNoise = 0.1;
+  /// The compiled model (MuJoCo's MJB bytes).
+  std::string Model;
+};
+
 /// The `env` record: the tasks are an environment (reinforcement learning).
 /// Support and query sets are trajectories of Episodes x Horizon rows, row
 /// e * Horizon + t; the data records are exactly obs, act, reward, ret, adv,
@@ -112,6 +133,8 @@ struct EnvironmentSpec {
   int64_t EvalEpisodes = 0;
   double Discount = 0.99;
   double GaeLambda = 1.0;
+  /// Set by a `simulator` record.
+  std::optional<SimulatorSpec> Sim;
 };
 
 /// Where tasks come from: the program's own `sample` kernels, or a built-in
@@ -204,6 +227,13 @@ public:
   /// The function of a kernel record (requires load()).
   metac_kernel_fn function(const KernelRecord &R) const;
 
+  /// The simulator of a program whose environment has a `simulator`
+  /// record, once runMain (or a test) has attached it; null otherwise.
+  const Simulator *simulator() const { return Sim.get(); }
+  void attachSimulator(std::shared_ptr<const Simulator> S) {
+    Sim = std::move(S);
+  }
+
 private:
   void validate();
   void validateEnvironment(const EnvironmentSpec &E);
@@ -222,6 +252,7 @@ private:
   int64_t FlatSize = 0;
   int64_t ModelFlatSize = 0;
   const metac_kernel_fn *Table = nullptr;
+  std::shared_ptr<const Simulator> Sim;
 
   friend class DescriptorParser;
 };
