@@ -69,6 +69,8 @@ static const char *const kBufferPipeline =
     // Loops, then LLVM.
     "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,"
+    // Transcendentals as arithmetic, so that their loops vectorise.
+    "metac-approximate-math,"
     "finalize-memref-to-llvm{use-aligned-alloc=1},convert-math-to-llvm,"
     "convert-math-to-libm,convert-arith-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"

@@ -116,6 +116,26 @@ def MetacPlanBuffers : Pass<"metac-plan-buffers", "mlir::ModuleOp"> {
   ];
 }
 
+def MetacApproximateMath : Pass<"metac-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Replace tanh, exp, log, sin, cos, ... by polynomial approximations";
+  let description = [{
+    MLIR's polynomial approximations of the math dialect's transcendental
+    functions: arithmetic only, so that the loops around them vectorise
+    (libm calls are scalar). Runs on the loops, before math-to-llvm.
+
+    Before:
+    ```mlir
+    %y = math.tanh %x : f32
+    ```
+    After: a clamp of %x, two polynomials in %x * %x and a division, in
+    `arith` and `math.fma`.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 def MetacEmitRuntimeInterface
     : Pass<"metac-emit-runtime-interface", "mlir::ModuleOp"> {
   let summary = "Emit metac_program() and metac_kernels[] for the runtime";

@@ -1,0 +1,28 @@
+// RUN: meta-opt %s -metac-approximate-math | FileCheck %s
+// Transcendental functions become arithmetic (which vectorises), not libm
+// calls; other math ops are left alone.
+
+// CHECK-LABEL: func @transcendentals
+// CHECK-NOT: math.tanh
+// CHECK-NOT: math.exp
+// CHECK-NOT: math.log
+// CHECK-NOT: math.sin
+// CHECK-NOT: math.cos
+// CHECK: math.sqrt
+// CHECK: return
+func.func @transcendentals(%x: f32) -> f32 {
+  %t = math.tanh %x : f32
+  %e = math.exp %t : f32
+  %l = math.log %e : f32
+  %s = math.sin %l : f32
+  %c = math.cos %s : f32
+  %r = math.sqrt %c : f32
+  return %r : f32
+}
+
+// The whole pipeline: a tanh policy's kernels call no scalar libm function.
+// RUN: metac -emit=llvm %metac_src/examples/maml_rl_nav2d.meta | FileCheck %s --check-prefix=LLVM
+// LLVM-NOT: @tanhf
+// LLVM-NOT: @expf
+// LLVM-NOT: @llvm.exp.f32
+// LLVM: fmul <8 x float>
