@@ -120,7 +120,8 @@ void metac::runtime::callPolicy(const Program &P, const KernelRecord &K,
       Args.push_back(mut(ModelParams + Param.ModelOffset));
   Args.push_back(mut(Obs));
   Args.push_back(Mean);
-  Args.push_back(LogStd);
+  if (LogStd)
+    Args.push_back(LogStd);
   P.function(K)(Args.data());
 }
 

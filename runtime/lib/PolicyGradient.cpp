@@ -205,3 +205,26 @@ double metac::runtime::gaussianLogProb(const float *Action, const float *Mean,
   }
   return Sum;
 }
+
+double metac::runtime::categoricalSample(const float *Logits, int64_t Dim,
+                                         double U, float *OneHot) {
+  double Max = *std::max_element(Logits, Logits + Dim);
+  double Total = 0;
+  for (int64_t K = 0; K < Dim; ++K)
+    Total += std::exp(Logits[K] - Max);
+  // The first action whose cumulative probability exceeds U; rounding can
+  // leave the sum of the probabilities a little below 1, so the last action
+  // takes what remains.
+  int64_t Pick = Dim - 1;
+  double Cumulative = 0;
+  for (int64_t K = 0; K + 1 < Dim; ++K) {
+    Cumulative += std::exp(Logits[K] - Max) / Total;
+    if (U < Cumulative) {
+      Pick = K;
+      break;
+    }
+  }
+  std::fill_n(OneHot, Dim, 0.0f);
+  OneHot[Pick] = 1;
+  return Logits[Pick] - Max - std::log(Total);
+}

@@ -440,8 +440,9 @@ void DescriptorParser::parseEnvironment() {
                                      "gae_lambda", "policy"};
   std::string Usage = "env <name>";
   for (const char *K : Keys)
-    Usage += fmt::format(" {} <{}>", K,
-                         std::string_view(K) == "policy" ? "gaussian" : "v");
+    Usage += fmt::format(
+        " {} <{}>", K,
+        std::string_view(K) == "policy" ? "gaussian|categorical" : "v");
   if (Tokens.size() != 2 + 2 * std::size(Keys))
     fail(fmt::format("expected `{}`", Usage));
   for (size_t I = 0; I < std::size(Keys); ++I)
@@ -461,8 +462,13 @@ void DescriptorParser::parseEnvironment() {
   if (!(E.Discount >= 0 && E.Discount <= 1) ||
       !(E.GaeLambda >= 0 && E.GaeLambda <= 1))
     fail("discount and gae_lambda must lie in [0, 1]");
-  if (Tokens[17] != "gaussian")
-    fail(fmt::format("unknown policy '{}' (expected gaussian)", Tokens[17]));
+  if (Tokens[17] == "gaussian")
+    E.Policy = EnvironmentSpec::Gaussian;
+  else if (Tokens[17] == "categorical")
+    E.Policy = EnvironmentSpec::Categorical;
+  else
+    fail(fmt::format("unknown policy '{}' (expected gaussian or categorical)",
+                     Tokens[17]));
 }
 
 void DescriptorParser::parseSimulator() {
@@ -614,8 +620,18 @@ void DescriptorParser::parseOptimizer() {
   std::string Usage = fmt::format("optimizer {}", Tokens[1]);
   for (auto &F : Fields)
     Usage += fmt::format(" {} <f>", F.first);
-  if (Tokens.size() != 2 + 2 * Fields.size())
-    fail(fmt::format("expected `{}`", Usage));
+  // Adam and SGD of an environment may take several steps per batch of
+  // rollouts: a trailing `epochs <n>` (PPO-style).
+  bool HasEpochs = O.K != OptimizerSpec::Trpo &&
+                   Tokens.size() == 4 + 2 * Fields.size() &&
+                   Tokens[2 + 2 * Fields.size()] == "epochs";
+  if (Tokens.size() != 2 + 2 * Fields.size() + (HasEpochs ? 2 : 0))
+    fail(fmt::format("expected `{}`{}", Usage,
+                     O.K == OptimizerSpec::Trpo ? ""
+                                                : " (then optionally "
+                                                  "`epochs <n>`)"));
+  if (HasEpochs)
+    O.Epochs = parseInt(Tokens[3 + 2 * Fields.size()], "epochs", 1);
   for (size_t I = 0; I < Fields.size(); ++I) {
     if (Tokens[2 + 2 * I] != Fields[I].first)
       fail(fmt::format("expected `{}`, found '{}' where '{}' belongs", Usage,
@@ -713,6 +729,8 @@ void Program::validate() {
     return validateEnvironment(*E);
   if (Optim.K == OptimizerSpec::Trpo)
     Fail("the trpo optimizer needs an `env` record (it is for policies)");
+  if (Optim.Epochs > 1)
+    Fail("`epochs` needs an `env` record (it reuses rollouts)");
 
   auto Need = [&](KernelRecord::Kind K, int64_t N0, int64_t N1,
                   const std::string &Why) {
@@ -762,26 +780,29 @@ void Program::validateEnvironment(const EnvironmentSpec &E) {
     throw Error("bad program descriptor: " + Message);
   };
   // Trajectories: the runtime fills these fields by name.
-  const std::vector<std::pair<const char *, std::vector<int64_t>>> Fields = {
-      {"obs", {E.ObsDim}},
-      {"act", {E.ActDim}},
-      {"reward", {}},
-      {"ret", {}},
-      {"adv", {}},
-      {"mask", {}},
-      {"logp", {}},
-      {"pi.mean", {E.ActDim}},
-      {"pi.log_std", {E.ActDim}},
-      {"round", {}}};
+  std::vector<std::pair<const char *, std::vector<int64_t>>> Fields = {
+      {"obs", {E.ObsDim}}, {"act", {E.ActDim}}, {"reward", {}}, {"ret", {}},
+      {"adv", {}},         {"mask", {}},        {"logp", {}}};
+  const bool Categorical = E.Policy == EnvironmentSpec::Categorical;
+  if (Categorical) {
+    Fields.push_back({"pi.logits", {E.ActDim}});
+  } else {
+    Fields.push_back({"pi.mean", {E.ActDim}});
+    Fields.push_back({"pi.log_std", {E.ActDim}});
+  }
+  Fields.push_back({"round", {}});
   bool Match = Data.size() == Fields.size();
   for (size_t I = 0; Match && I < Fields.size(); ++I)
     Match =
         Data[I].Name == Fields[I].first && Data[I].Shape == Fields[I].second;
   if (!Match)
-    Fail(fmt::format("an `env` program needs the data records obs {0}, act "
-                     "{1}, reward, ret, adv, mask, logp (scalar), pi.mean "
-                     "{1}, pi.log_std {1}, round (scalar), in this order",
-                     E.ObsDim, E.ActDim));
+    Fail(fmt::format(
+        "an `env` program needs the data records obs {0}, act "
+        "{1}, reward, ret, adv, mask, logp (scalar), {2}, "
+        "round (scalar), in this order",
+        E.ObsDim, E.ActDim,
+        Categorical ? fmt::format("pi.logits {}", E.ActDim)
+                    : fmt::format("pi.mean {0}, pi.log_std {0}", E.ActDim)));
   int64_t Rows = E.Episodes * E.Horizon, EvalRows = E.EvalEpisodes * E.Horizon;
   if (Config.Support != Rows || Config.Query != Rows ||
       Config.EvalQuery != EvalRows)
@@ -794,6 +815,9 @@ void Program::validateEnvironment(const EnvironmentSpec &E) {
       Fail(fmt::format("no `kernel <id> {}` record (needed {})",
                        describeKernel(K, N0, N1), Why));
   };
+  if (E.Sim && Categorical)
+    Fail("a `simulator` environment needs a gaussian policy (its actuators "
+         "take continuous controls)");
   for (int64_t N : {E.Episodes, E.EvalEpisodes}) {
     if (E.Sim) {
       Need(KernelRecord::Reward, N, 0, "to score the simulator's steps");

@@ -79,16 +79,19 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
   float *Obs = Split.tensor(FieldObs), *Act = Split.tensor(FieldAct);
   float *Reward = Split.tensor(FieldReward), *Mask = Split.tensor(FieldMask);
   float *LogP = Split.tensor(FieldLogProb);
-  float *Mean = Split.tensor(FieldPolicyMean);
-  float *LogStd = Split.tensor(FieldPolicyLogStd);
+  // Gaussian: the mean then the log-std; categorical: the logits.
+  const bool Categorical = Env.Policy == EnvironmentSpec::Categorical;
+  float *Mean = Split.tensor(FieldPolicy);
+  float *LogStd = Categorical ? nullptr : Split.tensor(FieldPolicy + 1);
   for (size_t I = 0; I < P.data().size(); ++I)
     std::fill_n(Split.tensor(I), P.dataSize(I, Split.rows()), 0.0f);
-  std::fill_n(Split.tensor(FieldRound), Split.rows(), static_cast<float>(Round));
+  std::fill_n(Split.tensor(P.data().size() - 1), Split.rows(),
+              static_cast<float>(Round));
 
   // Kernels see one time step of all episodes ([E, ...]); the split stores
   // episode-major rows e * T + t, so each step is scattered into place.
   std::vector<float> Now(E * O), Next(E * O), StepMean(E * A),
-      StepLogStd(E * A), Action(E * A), StepReward(E), Done(E);
+      StepLogStd(E * A), Action(E * A), StepReward(E), Done(E), StepLogP(E);
   std::vector<char> Alive(E, 1);
   if (Sim)
     Sim->reset(rng::CounterRng(rng::combine(RolloutKey, StartDraws)),
@@ -104,10 +107,20 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
         if (Alive[e] && !std::isfinite(Now[e * O + j]))
           nonFinite(P, "observation", Now[e * O + j], e, t, Where);
     callPolicy(P, Policy, ModelParams, Now.data(), StepMean.data(),
-               StepLogStd.data());
+               Categorical ? nullptr : StepLogStd.data());
     for (int64_t e = 0; e < E; ++e) {
       if (!Alive[e])
         continue;
+      if (Categorical) {
+        for (int64_t j = 0; j < A; ++j)
+          if (!std::isfinite(StepMean[e * A + j]))
+            nonFinite(P, "policy logit", StepMean[e * A + j], e, t, Where);
+        // One uniform number per step and episode picks the action.
+        StepLogP[e] = static_cast<float>(categoricalSample(
+            &StepMean[e * A], A,
+            Noise.uniform(static_cast<uint64_t>(t * E + e)), &Action[e * A]));
+        continue;
+      }
       for (int64_t j = 0; j < A; ++j) {
         int64_t K = e * A + j;
         if (!std::isfinite(StepMean[K]) || !std::isfinite(StepLogStd[K]))
@@ -121,6 +134,8 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
         if (!std::isfinite(Action[K]))
           nonFinite(P, "action", Action[K], e, t, Where);
       }
+      StepLogP[e] = static_cast<float>(gaussianLogProb(
+          &Action[e * A], &StepMean[e * A], &StepLogStd[e * A], A));
     }
     if (Sim) {
       int64_t Failed = 0;
@@ -151,9 +166,9 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
       std::copy_n(&Now[e * O], O, Obs + R * O);
       std::copy_n(&Action[e * A], A, Act + R * A);
       std::copy_n(&StepMean[e * A], A, Mean + R * A);
-      std::copy_n(&StepLogStd[e * A], A, LogStd + R * A);
-      LogP[R] = static_cast<float>(gaussianLogProb(
-          &Action[e * A], &StepMean[e * A], &StepLogStd[e * A], A));
+      if (LogStd)
+        std::copy_n(&StepLogStd[e * A], A, LogStd + R * A);
+      LogP[R] = StepLogP[e];
       Reward[R] = StepReward[e];
       Mask[R] = 1;
       // The step that ends an episode still counts (its reward is real).
@@ -272,10 +287,32 @@ RlIteration RlTrainer::step() {
   R.PreReturn /= B;
   R.PostReturn /= B;
   meanOverSlots(&Slot::Grad, MeanGrad.data());
-  if (Optim)
+  if (Optim) {
     Optim->step(Params.data(), MeanGrad.data());
-  else
+    // Later epochs: the same trajectories, the meta-gradient at the updated
+    // parameters (an objective with likelihood ratios to q.logp, such as
+    // PPO's clipped one, accounts for the policy having moved).
+    for (int64_t Epoch = 1; Epoch < P.optimizer().Epochs; ++Epoch) {
+      Pool.parallelFor(Slots.size(), [&](size_t I) {
+        Slot &S = Slots[I];
+        S.Loss = callMetaGrad(P, MetaGrad, Params.data(), S.Support.pointers(),
+                              S.Query.pointers(), S.Grad.data());
+      });
+      for (size_t I = 0; I < Slots.size(); ++I) {
+        std::string Where = fmt::format("iteration {}, epoch {}, task {}",
+                                        Iteration + 1, Epoch + 1, I);
+        if (!std::isfinite(Slots[I].Loss))
+          throw Error(
+              fmt::format("non-finite loss ({}) ({})", Slots[I].Loss, Where),
+              ExitNonFinite);
+        checkFinite(Slots[I].Grad, "meta-gradient", Where);
+      }
+      meanOverSlots(&Slot::Grad, MeanGrad.data());
+      Optim->step(Params.data(), MeanGrad.data());
+    }
+  } else {
     trpoStep(R);
+  }
   checkFinite(Params, "parameters after the update",
               fmt::format("iteration {}", Iteration + 1));
   ++Iteration;

@@ -344,6 +344,37 @@ TEST(PolicyGradientTest, GaussianLogProbMatchesDensity) {
               -std::log(2 * 3.141592653589793), 1e-12);
 }
 
+TEST(PolicyGradientTest, CategoricalSampleInvertsTheDistribution) {
+  // softmax([0, log 3, -inf-ish]) = [0.25, 0.75, ~0].
+  std::vector<float> Logits = {0.0f, std::log(3.0f), -80.0f};
+  std::vector<float> OneHot(3);
+  EXPECT_NEAR(categoricalSample(Logits.data(), 3, 0.2, OneHot.data()),
+              std::log(0.25), 1e-6);
+  EXPECT_EQ(OneHot, (std::vector<float>{1, 0, 0}));
+  EXPECT_NEAR(categoricalSample(Logits.data(), 3, 0.3, OneHot.data()),
+              std::log(0.75), 1e-6);
+  EXPECT_EQ(OneHot, (std::vector<float>{0, 1, 0}));
+  // Large logits do not overflow: the maximum is subtracted first.
+  std::vector<float> Big = {1000.0f, 1000.0f};
+  EXPECT_NEAR(categoricalSample(Big.data(), 2, 0.75, OneHot.data()),
+              std::log(0.5), 1e-6);
+  EXPECT_EQ(OneHot[1], 1.0f);
+  // Frequencies over evenly spread draws follow the probabilities.
+  std::vector<float> Four = {0.0f, 1.0f, 2.0f, -1.0f};
+  std::vector<int> Count(4);
+  const int N = 100000;
+  for (int I = 0; I < N; ++I) {
+    categoricalSample(Four.data(), 4, (I + 0.5) / N, OneHot.data());
+    for (int K = 0; K < 4; ++K)
+      Count[K] += OneHot[K] == 1.0f;
+  }
+  double Total = 0;
+  for (float L : Four)
+    Total += std::exp(L);
+  for (int K = 0; K < 4; ++K)
+    EXPECT_NEAR(Count[K] / double(N), std::exp(Four[K]) / Total, 1e-4) << K;
+}
+
 TEST(PlotTest, WritesEscapedSvgWithOnePolylinePerSeries) {
   std::string Path = ::testing::TempDir() + "/metac_plot_test.svg";
   std::vector<Series> Lines(4);

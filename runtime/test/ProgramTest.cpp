@@ -247,7 +247,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{13, "optimizer rmsprop lr 0.1",
                 "unknown optimizer 'rmsprop' (expected adam, sgd or trpo)"},
         BadLine{13, "optimizer sgd lr 0.1",
-                "expected `optimizer sgd lr <f> momentum <f>`"},
+                "expected `optimizer sgd lr <f> momentum <f>` (then optionally "
+                "`epochs <n>`)"},
         BadLine{13, "optimizer sgd momentum 0 lr 0.1",
                 "expected `optimizer sgd lr <f> momentum <f>`, found "
                 "'momentum' where 'lr' belongs"},
@@ -528,15 +529,28 @@ TEST(ProgramTest, EnvironmentRecordsAreChecked) {
   EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5"),
             "bad program descriptor line 14: expected `env <name> obs <v> act "
             "<v> horizon <v> episodes <v> eval_episodes <v> discount <v> "
-            "gae_lambda <v> policy <gaussian>`");
+            "gae_lambda <v> policy <gaussian|categorical>`");
   EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
                      "3 discount 1.5 gae_lambda 1 policy gaussian"),
             "bad program descriptor line 14: discount and gae_lambda must lie "
             "in [0, 1]");
   EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
+                     "3 discount 0.9 gae_lambda 1 policy beta"),
+            "bad program descriptor line 14: unknown policy 'beta' "
+            "(expected gaussian or categorical)");
+  // A categorical policy's distribution is its logits.
+  EXPECT_EQ(With(14, "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes "
                      "3 discount 0.9 gae_lambda 1 policy categorical"),
-            "bad program descriptor line 14: unknown policy 'categorical' "
-            "(expected gaussian)");
+            "bad program descriptor: an `env` program needs the data records "
+            "obs 2, act 2, reward, ret, adv, mask, logp (scalar), pi.logits "
+            "2, round (scalar), in this order");
+  std::vector<std::string> Categorical = envLines();
+  Categorical[13] = "env Nav obs 2 act 2 horizon 5 episodes 2 eval_episodes 3 "
+                    "discount 0.9 gae_lambda 1 policy categorical";
+  Categorical[10] = "data pi.logits 2";
+  Categorical.erase(Categorical.begin() + 11);
+  EXPECT_EQ(Program::parse(join(Categorical)).environment()->Policy,
+            EnvironmentSpec::Categorical);
   // The trajectory layout is fixed: the runtime fills the fields by name.
   EXPECT_EQ(With(6, "data rew scalar"),
             "bad program descriptor: an `env` program needs the data records "
@@ -635,4 +649,30 @@ TEST(ProgramTest, SimulatorRecordsAreChecked) {
   Lines.insert(Lines.begin() + 15, Lines[14]);
   EXPECT_EQ(parseError(join(Lines)),
             "bad program descriptor line 16: duplicate `simulator` record");
+}
+
+TEST(ProgramTest, EpochsOfAdamAndSgd) {
+  std::vector<std::string> Lines = envLines();
+  Lines[21] =
+      "optimizer adam lr 0.003 beta1 0.9 beta2 0.999 eps 1e-08 epochs 4";
+  Lines.erase(Lines.begin() + 31, Lines.begin() + 33); // trpo's kernels
+  EXPECT_EQ(Program::parse(join(Lines)).optimizer().Epochs, 4);
+  // Without the field, one step per batch.
+  Lines[21] = "optimizer sgd lr 0.01 momentum 0";
+  EXPECT_EQ(Program::parse(join(Lines)).optimizer().Epochs, 1);
+  Lines[21] = "optimizer sgd lr 0.01 momentum 0 epochs 0";
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor line 22: epochs must be at least 1, found "
+            "0");
+  Lines[21] = "optimizer sgd lr 0.01 momentum 0 rounds 2";
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor line 22: expected `optimizer sgd lr <f> "
+            "momentum <f>` (then optionally `epochs <n>`)");
+  // Epochs reuse rollouts: supervised programs have none.
+  std::vector<std::string> Supervised = validLines();
+  Supervised[12] = "optimizer adam lr 0.001 beta1 0.9 beta2 0.999 eps 1e-08 "
+                   "epochs 2";
+  EXPECT_EQ(parseError(join(Supervised)),
+            "bad program descriptor: `epochs` needs an `env` record (it "
+            "reuses rollouts)");
 }

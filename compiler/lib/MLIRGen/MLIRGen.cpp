@@ -88,6 +88,24 @@ bool isGaussian(const Val &v) {
          shapeOf(v.leaves[0].second) == shapeOf(v.leaves[1].second);
 }
 
+/// Whether v is a categorical policy distribution: the record {logits}
+/// that categorical(logits) makes, f32[n, k] (one row per state).
+bool isCategorical(const Val &v) {
+  return v.kind == Val::Record && v.leaves.size() == 1 &&
+         v.leaves[0].first == "logits" &&
+         shapeOf(v.leaves[0].second).size() == 2;
+}
+
+/// "gaussian" or "categorical" for a distribution, "" otherwise.
+StringRef distributionKind(const Val &v) {
+  return isGaussian(v) ? "gaussian" : isCategorical(v) ? "categorical" : "";
+}
+
+/// The [n, actions] shape of a distribution's values (its first leaf's).
+ArrayRef<int64_t> distributionShape(const Val &v) {
+  return shapeOf(v.leaves[0].second);
+}
+
 std::string describe(const Val &v) {
   switch (v.kind) {
   case Val::Tensor:
@@ -95,8 +113,9 @@ std::string describe(const Val &v) {
   case Val::Bool:
     return "a boolean tensor";
   case Val::Record:
-    if (isGaussian(v))
-      return "a gaussian over " + shapeString(shapeOf(v.leaves[0].second));
+    if (!distributionKind(v).empty())
+      return "a " + distributionKind(v).str() + " over " +
+             shapeString(distributionShape(v));
     return "a record of " + std::to_string(v.leaves.size()) + " tensors";
   case Val::Int:
     return "an integer";
@@ -252,6 +271,9 @@ private:
   OptVal eval(const Expr &e);
   OptVal evalTensor(const Expr &e, StringRef what);
   OptVal evalBinary(const BinaryExpr &e);
+  /// A list of numbers as a constant f32 vector, a list of lists as a
+  /// matrix.
+  OptVal evalConstantTensor(const ListExpr &list);
   OptVal applyBinary(BinaryOp op, const Val &a, const Val &b, SMLoc opLoc,
                      const Expr *lhsExpr, const Expr *rhsExpr);
   std::optional<Value> tensorBinary(BinaryOp op, Value a, Value b, SMLoc opLoc,
@@ -271,8 +293,13 @@ private:
   /// An argument that must be a batch of NHWC images, for `fn`'s messages.
   OptVal evalImage(const Expr &e, StringRef fn);
   OptVal evalClassification(const CallExpr &call);
-  /// gaussian(mean, log_std), log_prob(d, x), kl(p, q) and entropy(d).
+  /// gaussian(mean, log_std), categorical(logits), log_prob(d, x),
+  /// kl(p, q) and entropy(d).
   OptVal evalDistribution(const CallExpr &call);
+  /// Per row of [n, k] logits, the log-probabilities log softmax.
+  Value logSoftmax(Value logits, SMLoc l);
+  /// KL(p || q) per row, for two distributions of the same kind and shape.
+  Value distributionKL(const Val &p, const Val &q, SMLoc l);
   /// zeros(shape) and clip(x, lo, hi).
   OptVal evalZerosOrClip(const CallExpr &call);
   /// KL(p || q) of two diagonal Gaussians of shape [n, d], per row: f32[n].
@@ -378,6 +405,8 @@ private:
     int64_t episodes = 20, evalEpisodes = 0, horizon = 0;
     int64_t obsDim = 0, actDim = 0;
     double discount = 0.99, gaeLambda = 1.0;
+    /// The policy's distribution: "gaussian" or "categorical".
+    std::string policy = "gaussian";
     /// A simulator's model and settings (simulator environments only).
     std::optional<SimulatorModel> sim;
     int64_t frameSkip = 1;
@@ -533,12 +562,58 @@ MLIRGenImpl::OptVal MLIRGenImpl::eval(const Expr &e) {
         u.getLoc(), "negation");
   }
   case Expr::Kind::List:
-    return fail(e.getLoc(),
-                "a list is only allowed as a shape, an axis list or a "
-                "permutation",
-                e.getRange());
+    return evalConstantTensor(cast<ListExpr>(e));
   }
   return std::nullopt;
+}
+
+MLIRGenImpl::OptVal MLIRGenImpl::evalConstantTensor(const ListExpr &list) {
+  // [1.0, -2.0] is f32[2]; [[1, 0], [0, 1]] is f32[2, 2].
+  auto elements = list.getElements();
+  if (elements.empty())
+    return fail(list.getLoc(), "a constant tensor needs at least one element",
+                list.getRange());
+  bool nested = isa<ListExpr>(elements[0].get());
+  SmallVector<int64_t> shape{static_cast<int64_t>(elements.size())};
+  SmallVector<float> values;
+  for (const ExprPtr &element : elements) {
+    auto *row = dyn_cast<ListExpr>(element.get());
+    if (nested != (row != nullptr))
+      return fail(element->getStartLoc(),
+                  nested ? "every row of a constant matrix must be a list"
+                         : "a constant vector's elements must be numbers",
+                  element->getRange());
+    if (!row) {
+      auto v = evalConstant(*element, "an element of a constant tensor");
+      if (!v)
+        return std::nullopt;
+      values.push_back(static_cast<float>(*v));
+      continue;
+    }
+    auto rowElements = row->getElements();
+    if (shape.size() == 1)
+      shape.push_back(static_cast<int64_t>(rowElements.size()));
+    if (static_cast<int64_t>(rowElements.size()) != shape[1] ||
+        rowElements.empty())
+      return fail(row->getLoc(),
+                  "the rows of a constant matrix must have the same, nonzero "
+                  "length (the first has " +
+                      std::to_string(shape[1]) + ")",
+                  row->getRange());
+    for (const ExprPtr &x : rowElements) {
+      if (isa<ListExpr>(x.get()))
+        return fail(x->getStartLoc(),
+                    "constant tensors have at most two dimensions",
+                    x->getRange());
+      auto v = evalConstant(*x, "an element of a constant tensor");
+      if (!v)
+        return std::nullopt;
+      values.push_back(static_cast<float>(*v));
+    }
+  }
+  auto type = f32(shape);
+  return Val::tensor(builder.create<meta::ConstantOp>(
+      loc(list.getLoc()), DenseElementsAttr::get(type, ArrayRef(values))));
 }
 
 MLIRGenImpl::OptVal MLIRGenImpl::mapLeaves(const Val &v,
@@ -858,8 +933,8 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalBuiltin(const CallExpr &call,
 
   if (name == "grad")
     return evalGrad(call);
-  if (name == "gaussian" || name == "log_prob" || name == "kl" ||
-      name == "entropy")
+  if (name == "gaussian" || name == "categorical" || name == "log_prob" ||
+      name == "kl" || name == "entropy")
     return evalDistribution(call);
   if (name == "zeros" || name == "clip")
     return evalZerosOrClip(call);
@@ -1714,15 +1789,16 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
   SMLoc l = call.getLoc();
   Location ml = loc(l);
   auto args = call.getArgs();
-  size_t arity = name == "entropy" ? 1 : 2;
+  size_t arity = name == "entropy" || name == "categorical" ? 1 : 2;
   if (args.size() != arity || !call.getKwargs().empty())
     return fail(l,
                 "'" + name + "' expects " + std::to_string(arity) +
                     " argument" + (arity == 1 ? "" : "s") + ": " +
-                    (name == "gaussian"   ? "gaussian(mean, log_std)"
-                     : name == "log_prob" ? "log_prob(distribution, value)"
-                     : name == "kl"       ? "kl(p, q)"
-                                          : "entropy(distribution)"),
+                    (name == "gaussian"      ? "gaussian(mean, log_std)"
+                     : name == "categorical" ? "categorical(logits)"
+                     : name == "log_prob"    ? "log_prob(distribution, value)"
+                     : name == "kl"          ? "kl(p, q)"
+                                             : "entropy(distribution)"),
                 call.getRange());
   if (name == "gaussian") {
     OptVal mean = evalTensor(*args[0], "the mean of 'gaussian'");
@@ -1748,14 +1824,26 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
                         {"log_std", broadcastTo(logStd->value, shape, l)}});
   }
 
+  if (name == "categorical") {
+    OptVal logits = evalTensor(*args[0], "the logits of 'categorical'");
+    if (!logits)
+      return std::nullopt;
+    if (shapeOf(logits->value).size() != 2)
+      return fail(args[0]->getStartLoc(),
+                  "the logits of 'categorical' must be f32[n, actions], not " +
+                      describe(*logits),
+                  args[0]->getRange());
+    return Val::record({{"logits", logits->value}});
+  }
+
   auto distribution = [&](const Expr &e) -> OptVal {
     OptVal d = eval(e);
-    if (d && !isGaussian(*d))
+    if (d && distributionKind(*d).empty())
       return fail(e.getStartLoc(),
                   "'" + name +
                       "' needs a distribution, such as "
-                      "gaussian(mean, log_std) or a policy model's "
-                      "output, not " +
+                      "gaussian(mean, log_std), categorical(logits) or a "
+                      "policy model's output, not " +
                       describe(*d),
                   e.getRange());
     return d;
@@ -1763,8 +1851,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
   OptVal p = distribution(*args[0]);
   if (!p)
     return std::nullopt;
-  Value mu = p->leaves[0].second, logStd = p->leaves[1].second;
-  SmallVector<int64_t> shape(shapeOf(mu));
+  SmallVector<int64_t> shape(distributionShape(*p));
   auto c = [&](double v) { return constant(shape, float(v), l); };
   auto add = [&](Value a, Value b) {
     return builder.create<meta::AddOp>(ml, a, b).getResult();
@@ -1784,8 +1871,16 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
         ml, f32({shape[0]}), x, builder.getDenseI64ArrayAttr({1})));
   };
   const double log2Pi = std::log(2.0 * M_PI);
-  if (name == "entropy") // log sigma + log(2 pi e) / 2 per component.
-    return rowSum(add(logStd, c(0.5 * (log2Pi + 1.0))));
+  bool categorical = isCategorical(*p);
+  if (name == "entropy") {
+    if (categorical) { // -sum p log p
+      Value logp = logSoftmax(p->leaves[0].second, l);
+      return Val::tensor(
+          builder.create<meta::NegOp>(ml, rowSum(mul(exp(logp), logp)).value));
+    }
+    // log sigma + log(2 pi e) / 2 per component.
+    return rowSum(add(p->leaves[1].second, c(0.5 * (log2Pi + 1.0))));
+  }
   if (name == "log_prob") {
     OptVal x = evalTensor(*args[1], "the value of 'log_prob'");
     if (!x)
@@ -1793,8 +1888,14 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
     if (shapeOf(x->value) != ArrayRef<int64_t>(shape))
       return fail(args[1]->getStartLoc(),
                   "'log_prob' of a distribution over " + shapeString(shape) +
-                      " needs a value of that shape, not " + describe(*x),
+                      " needs a value of that shape" +
+                      (categorical ? " (one-hot actions)" : "") + ", not " +
+                      describe(*x),
                   args[1]->getRange());
+    // Categorical: the one-hot action picks its log-probability.
+    if (categorical)
+      return rowSum(mul(x->value, logSoftmax(p->leaves[0].second, l)));
+    Value mu = p->leaves[0].second, logStd = p->leaves[1].second;
     // -((x - mu) / sigma)^2 / 2 - log sigma - log(2 pi) / 2.
     Value z = mul(sub(x->value, mu),
                   exp(builder.create<meta::NegOp>(ml, logStd).getResult()));
@@ -1804,13 +1905,49 @@ MLIRGenImpl::OptVal MLIRGenImpl::evalDistribution(const CallExpr &call) {
   OptVal q = distribution(*args[1]);
   if (!q)
     return std::nullopt;
-  if (shapeOf(q->leaves[0].second) != ArrayRef<int64_t>(shape))
+  if (distributionKind(*q) != distributionKind(*p) ||
+      distributionShape(*q) != ArrayRef<int64_t>(shape))
     return fail(args[1]->getStartLoc(),
-                "'kl' needs two distributions of the same shape, not " +
-                    shapeString(shape) + " and " +
-                    shapeString(shapeOf(q->leaves[0].second)),
+                "'kl' needs two distributions of the same kind and shape, "
+                "not " +
+                    describe(*p) + " and " + describe(*q),
                 args[1]->getRange());
-  return Val::tensor(gaussianKL(*p, *q, l));
+  return Val::tensor(distributionKL(*p, *q, l));
+}
+
+Value MLIRGenImpl::logSoftmax(Value logits, SMLoc l) {
+  // z - log(sum(exp(z))) with z the logits shifted by their row maximum; the
+  // shift cancels, so holding it constant (stop_grad) keeps every
+  // derivative exact and reduce_max out of the backward pass.
+  Location ml = loc(l);
+  SmallVector<int64_t> shape(shapeOf(logits)), rows{shape[0]},
+      column{shape[0], 1};
+  auto perRow = [&](Value v) {
+    return broadcastTo(reshape(v, column, l), shape, l);
+  };
+  auto axis = builder.getDenseI64ArrayAttr({1});
+  Value shift = builder.create<meta::StopGradientOp>(
+      ml, builder.create<meta::ReduceMaxOp>(ml, f32(rows), logits, axis)
+              .getResult());
+  Value z = builder.create<meta::SubOp>(ml, logits, perRow(shift));
+  Value total = builder.create<meta::ReduceSumOp>(
+      ml, f32(rows), builder.create<meta::ExpOp>(ml, z).getResult(), axis);
+  Value lse = builder.create<meta::LogOp>(ml, total);
+  return builder.create<meta::SubOp>(ml, z, perRow(lse));
+}
+
+Value MLIRGenImpl::distributionKL(const Val &p, const Val &q, SMLoc l) {
+  if (isGaussian(p))
+    return gaussianKL(p, q, l);
+  // sum_k p_k (log p_k - log q_k) per row.
+  Location ml = loc(l);
+  Value lp = logSoftmax(p.leaves[0].second, l);
+  Value lq = logSoftmax(q.leaves[0].second, l);
+  Value terms = builder.create<meta::MulOp>(
+      ml, builder.create<meta::ExpOp>(ml, lp).getResult(),
+      builder.create<meta::SubOp>(ml, lp, lq).getResult());
+  return builder.create<meta::ReduceSumOp>(ml, f32({shapeOf(lp)[0]}), terms,
+                                           builder.getDenseI64ArrayAttr({1}));
 }
 
 Value MLIRGenImpl::gaussianKL(const Val &p, const Val &q, SMLoc l) {
@@ -1984,7 +2121,9 @@ MLIRGenImpl::inlineModel(const ModelDecl &m, const Val &params,
                 "model '" + m.getName() +
                     "' must end with an expression: its output");
   if (const auto &rt = m.getResultType();
-      rt && (rt->getElementType() == "gaussian") != isGaussian(*result)) {
+      rt && (rt->getElementType() == "f32"
+                 ? result->kind != Val::Tensor
+                 : rt->getElementType() != distributionKind(*result))) {
     diags.error(m.getBody().back()->getLoc(),
                 "model '" + m.getName() + "' returns " + describe(*result) +
                     " but declares " + rt->str());
@@ -1992,10 +2131,12 @@ MLIRGenImpl::inlineModel(const ModelDecl &m, const Val &params,
     return std::nullopt;
   }
   if (const auto &rt = m.getResultType();
-      rt && (result->kind == Val::Tensor || isGaussian(*result))) {
-    // A distribution is checked by the shape of its mean.
-    ArrayRef<int64_t> shape =
-        shapeOf(isGaussian(*result) ? result->leaves[0].second : result->value);
+      rt &&
+      (result->kind == Val::Tensor || !distributionKind(*result).empty())) {
+    // A distribution is checked by the shape of its values.
+    ArrayRef<int64_t> shape = result->kind == Val::Tensor
+                                  ? shapeOf(result->value)
+                                  : distributionShape(*result);
     bool ok2 = rt->getRank() == shape.size();
     for (size_t i = 0; ok2 && i < shape.size(); ++i) {
       const DimAST &d = rt->getDims()[i];
@@ -2842,16 +2983,26 @@ LogicalResult MLIRGenImpl::genPolicyKernel(int64_t n) {
       *model, theta, {{input.name.name, Val::tensor(args.back())}}, symbols);
   if (!dist)
     return failure();
-  if (!isGaussian(*dist) || shapeOf(dist->leaves[0].second)[0] != n)
+  if (distributionKind(*dist).empty() || distributionShape(*dist)[0] != n)
     return diags.error(model->getLoc(),
                        "the policy model '" + model->getName() +
                            "' of an environment's learner must return a "
                            "distribution over actions, gaussian(mean, "
-                           "log_std) with mean f32[n, actions], but it "
-                           "returns " +
+                           "log_std) with mean f32[n, actions] or "
+                           "categorical(logits) with logits f32[n, actions], "
+                           "but it returns " +
                            describe(*dist)),
            failure();
-  env->actDim = shapeOf(dist->leaves[0].second)[1];
+  env->actDim = distributionShape(*dist)[1];
+  env->policy = distributionKind(*dist).str();
+  if (env->sim && env->policy != "gaussian")
+    return diags.error(model->getLoc(),
+                       "the policy model '" + model->getName() +
+                           "' returns a " + env->policy +
+                           " distribution, but a simulator's actuators take "
+                           "continuous controls: return gaussian(mean, "
+                           "log_std)"),
+           failure();
   if (env->sim && env->actDim != env->sim->actions)
     return diags.error(model->getLoc(),
                        "the policy model '" + model->getName() + "' acts in " +
@@ -2859,7 +3010,10 @@ LogicalResult MLIRGenImpl::genPolicyKernel(int64_t n) {
                            " dimensions, but the simulator's model has " +
                            std::to_string(env->sim->actions) + " actuators"),
            failure();
-  endKernel(fn, {dist->leaves[0].second, dist->leaves[1].second});
+  SmallVector<Value> outputs;
+  for (auto &[name, leaf] : dist->leaves)
+    outputs.push_back(leaf);
+  endKernel(fn, outputs);
   return success();
 }
 
@@ -2882,7 +3036,7 @@ MLIRGenImpl::OptVal MLIRGenImpl::trustRegionKL(ValueRange params,
                            {{input.type.getDims().front().symbol, rows}});
   if (!now)
     return std::nullopt;
-  Value perRow = gaussianKL(*old, *now, l);
+  Value perRow = distributionKL(*old, *now, l);
   Value weighted = builder.create<meta::MulOp>(ml, perRow, mask->value);
   // Divided by the number of valid steps, at least 1.
   Value count = builder.create<meta::MaxOp>(ml, reduceAll(mask->value, l),
@@ -3198,6 +3352,12 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                          opt->getKindIdentifier().getRange()),
              failure();
     }
+    // An environment's Adam or SGD may step several times per batch of
+    // rollouts (PPO's epochs).
+    if (env && opt->getOptimizerKind() != "trpo") {
+      values["epochs"] = 1;
+      keys.push_back("epochs");
+    }
     for (const KeywordArg &kw : opt->getKwargs()) {
       if (!values.count(kw.name.name))
         return diags.error(kw.name.loc,
@@ -3216,6 +3376,12 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
                failure();
       values[kw.name.name] = *v;
     }
+    if (values.count("epochs") &&
+        (values["epochs"] < 1 || values["epochs"] > 1000 ||
+         values["epochs"] != std::floor(values["epochs"])))
+      return diags.error(opt->getLoc(), "'epochs' must be a whole number from "
+                                        "1 to 1000"),
+             failure();
     if (opt->getOptimizerKind() == "trpo") {
       for (const char *k : {"max_kl", "cg_iters", "line_search"})
         if (values[k] <= 0 ||
@@ -3235,7 +3401,8 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     }
     optimizerLine = "optimizer " + opt->getOptimizerKind().str();
     for (const std::string &k : keys)
-      optimizerLine += " " + k + " " + num(values[k]);
+      if (k != "epochs" || values[k] != 1)
+        optimizerLine += " " + k + " " + num(values[k]);
   }
 
   // Evaluation protocol (REFERENCE.md: 600 tasks; before and after steps).
@@ -3605,10 +3772,10 @@ std::string MLIRGenImpl::descriptor() {
   if (env)
     d += llvm::formatv("env {7} obs {0} act {1} horizon {2} episodes {3} "
                        "eval_episodes {4} discount {5} gae_lambda {6} policy "
-                       "gaussian\n",
+                       "{8}\n",
                        env->obsDim, env->actDim, env->horizon, env->episodes,
                        env->evalEpisodes, num(env->discount),
-                       num(env->gaeLambda), tasks->getName())
+                       num(env->gaeLambda), tasks->getName(), env->policy)
              .str();
   if (env && env->sim) {
     // The compiled model travels inside the executable, hex-encoded.
@@ -3749,9 +3916,15 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
           failed(genPolicyKernel(n)))
         return nullptr;
     int64_t od = env->obsDim, ad = env->actDim;
-    dataFields = {{"obs", {od}}, {"act", {ad}},     {"reward", {}},
-                  {"ret", {}},   {"adv", {}},       {"mask", {}},
-                  {"logp", {}},  {"pi.mean", {ad}}, {"pi.log_std", {ad}}, {"round", {}}};
+    dataFields = {{"obs", {od}}, {"act", {ad}}, {"reward", {}}, {"ret", {}},
+                  {"adv", {}},   {"mask", {}},  {"logp", {}}};
+    // The acting policy's distribution: `pi` is a value of its kind.
+    if (env->policy == "gaussian")
+      dataFields.insert(dataFields.end(),
+                        {{"pi.mean", {ad}}, {"pi.log_std", {ad}}});
+    else
+      dataFields.push_back({"pi.logits", {ad}});
+    dataFields.push_back({"round", {}});
     for (int64_t n : episodes)
       if (failed(genStepKernel(n)))
         return nullptr;

@@ -82,8 +82,9 @@ void callReward(const Program &P, const KernelRecord &K, uint64_t TaskKey,
                 const float *NextObs, float *Reward, float *Done);
 
 /// Runs `policy n`: the action distribution (mean and log-std, [n, act]
-/// each) for observations Obs, with model parameters in the model-only flat
-/// layout (as `adapt` writes them).
+/// each; for a categorical policy the logits in Mean and LogStd null) for
+/// observations Obs, with model parameters in the model-only flat layout (as
+/// `adapt` writes them).
 void callPolicy(const Program &P, const KernelRecord &K,
                 const float *ModelParams, const float *Obs, float *Mean,
                 float *LogStd);

@@ -103,6 +103,12 @@ CgResult conjugateGradient(
 double gaussianLogProb(const float *Action, const float *Mean,
                        const float *LogStd, int64_t Dim);
 
+/// Draws an action from the categorical distribution softmax(Logits) over
+/// Dim actions by inverting its distribution function at U in [0, 1):
+/// writes the one-hot action into OneHot and returns its log-probability.
+double categoricalSample(const float *Logits, int64_t Dim, double U,
+                         float *OneHot);
+
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_POLICYGRADIENT_H

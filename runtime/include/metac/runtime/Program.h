@@ -94,6 +94,10 @@ struct OptimizerSpec {
   float Beta2 = 0.999f;
   float Eps = 1e-8f;
   float Momentum = 0;
+  /// Adam and SGD of an environment program: optimisation steps per batch
+  /// of rollouts (PPO's epochs; each recomputes the meta-gradient at the
+  /// current parameters on the same trajectories).
+  int64_t Epochs = 1;
   /// TRPO (environments only): the KL bound of the trust region, the
   /// damping added to the Hessian, conjugate-gradient iterations, and the
   /// backtracking line search's ratio and number of tries.
@@ -122,7 +126,8 @@ struct SimulatorSpec {
 /// The `env` record: the tasks are an environment (reinforcement learning).
 /// Support and query sets are trajectories of Episodes x Horizon rows, row
 /// e * Horizon + t; the data records are exactly obs, act, reward, ret, adv,
-/// mask, logp, pi.mean, pi.log_std (docs/abi.md).
+/// mask, logp, then pi.mean, pi.log_std (Gaussian) or pi.logits
+/// (categorical), then round (docs/abi.md).
 struct EnvironmentSpec {
   /// The `tasks` declaration's name, for messages.
   std::string Name;
@@ -133,6 +138,10 @@ struct EnvironmentSpec {
   int64_t EvalEpisodes = 0;
   double Discount = 0.99;
   double GaeLambda = 1.0;
+  /// The policy's distribution: Gaussian (continuous actions) or
+  /// categorical (one-hot actions over ActDim choices).
+  enum PolicyKind { Gaussian, Categorical };
+  PolicyKind Policy = Gaussian;
   /// Set by a `simulator` record.
   std::optional<SimulatorSpec> Sim;
 };

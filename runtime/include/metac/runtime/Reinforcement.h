@@ -38,7 +38,9 @@ namespace metac::runtime {
 struct Checkpoint;
 
 /// The data records of an environment program, in descriptor order
-/// (Program::validateEnvironment checks the layout).
+/// (Program::validateEnvironment checks the layout). The acting policy's
+/// distribution follows: pi.mean and pi.log_std for a Gaussian policy,
+/// pi.logits for a categorical one; `round` is the last record.
 enum TrajectoryField : size_t {
   FieldObs,
   FieldAct,
@@ -47,12 +49,11 @@ enum TrajectoryField : size_t {
   FieldAdvantage,
   FieldMask,
   FieldLogProb,
-  FieldPolicyMean,
-  FieldPolicyLogStd,
-  FieldRound,
+  FieldPolicy,
 };
 
-/// Runs the Gaussian policy with model parameters ModelParams (model-only
+/// Runs the policy (Gaussian, or categorical with one-hot actions) with model
+/// parameters ModelParams (model-only
 /// flat layout) for Split.rows() / horizon episodes of task TaskKey and
 /// writes their trajectories into Split: observations, actions, rewards,
 /// masks, log-probabilities and the policy's mean and log-std per step, then
