@@ -15,6 +15,9 @@ iterations with Hessian-vector products of the KL through the inner step
   --form batched  the same, rollouts of all tasks batched per step
 
 Prints one JSON line: {"it_per_s": ..., "iterations": ..., "seconds": ...}.
+With --rollouts N it only rolls out the initial policy on N tasks (one
+after another, or batched) and prints {"steps_per_s": ..., "steps": ...}:
+environment-step throughput, policy included.
 """
 import argparse
 import json
@@ -28,6 +31,7 @@ parser.add_argument("--form", choices=["loop", "batched"], default="loop")
 parser.add_argument("--iterations", type=int, default=2)
 parser.add_argument("--warmup", type=int, default=1)
 parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--rollouts", type=int, default=0)
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -221,6 +225,19 @@ def rollout_adapted(adapted_all, goals):
 
 
 params = init_params()
+if args.rollouts:
+    goals = torch.rand(args.rollouts, 2) - 0.5
+    rollout(params, goals[:1])  # warm-up
+    start = time.perf_counter()
+    if args.form == "batched":
+        steps = rollout(params, goals)["mask"].sum().item()
+    else:
+        steps = sum(rollout(params, goals[i:i + 1])["mask"].sum().item()
+                    for i in range(args.rollouts))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"steps_per_s": steps / seconds, "steps": steps,
+                      "seconds": seconds}))
+    raise SystemExit(0)
 for _ in range(args.warmup):
     meta_iteration(params, args.form)
 start = time.perf_counter()

@@ -99,6 +99,9 @@ Options metac::runtime::parseCommandLine(const std::vector<std::string> &Args) {
     } else if (Flag == "--eval-tasks") {
       O.EvalTasks = parseNumber<int64_t>(Flag, Value(), 1, 100000000,
                                          "a positive integer");
+    } else if (Flag == "--rollouts") {
+      O.Rollouts = parseNumber<int64_t>(Flag, Value(), 1, 100000000,
+                                        "a positive integer");
     } else if (Flag == "--no-eval") {
       Switch();
       O.NoEval = true;
@@ -111,6 +114,12 @@ Options metac::runtime::parseCommandLine(const std::vector<std::string> &Args) {
   }
   if (O.Help)
     return O;
+  if (O.Rollouts &&
+      (!O.EvalOnlyPath.empty() || !O.ResumePath.empty() ||
+       !O.CheckpointPath.empty() || O.Iterations || !O.LogPath.empty()))
+    usageError("--rollouts only measures rollouts: it cannot be combined "
+               "with --eval-only, --resume, --checkpoint, --iterations or "
+               "--log");
   if (!O.EvalOnlyPath.empty()) {
     if (!O.ResumePath.empty())
       usageError("--eval-only and --resume cannot be combined");
@@ -155,6 +164,9 @@ options:
   --plot FILE.svg       (environment programs) write the learning curve,
                         returns before and after adaptation per iteration,
                         here (default: <learner>-returns.svg)
+  --rollouts N          (environment programs) only roll out the initial
+                        policy on N tasks and report environment steps
+                        per second
   --omniglot DIR        (image programs) take episodes from the real
                         Omniglot in DIR (images_background/,
                         images_evaluation/) instead of the program's source

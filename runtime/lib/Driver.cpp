@@ -16,6 +16,7 @@
 #include "metac/runtime/Cli.h"
 #include "metac/runtime/Error.h"
 #include "metac/runtime/Evaluator.h"
+#include "metac/runtime/Init.h"
 #include "metac/runtime/Log.h"
 #include "metac/runtime/Plot.h"
 #include "metac/runtime/Program.h"
@@ -122,6 +123,8 @@ void Session::printHeader(int64_t Start, int64_t Total, uint64_t Seed) {
           ? fmt::format("adam lr {} betas ({}, {}) eps {}", Opt.Lr, Opt.Beta1,
                         Opt.Beta2, Opt.Eps)
           : fmt::format("sgd lr {} momentum {}", Opt.Lr, Opt.Momentum);
+  if (Opt.Epochs > 1)
+    OptText += fmt::format(", {} epochs per batch", Opt.Epochs);
   if (Start > 0)
     fmt::print("resuming from '{}' at iteration {}\n", O.ResumePath, Start);
   std::string Split = fmt::format("support {}, query {}", S.Support, S.Query);
@@ -344,6 +347,23 @@ int Session::runTraining(TrainerT &T,
 }
 
 int Session::run() {
+  if (O.Rollouts) {
+    const EnvironmentSpec *E = P.environment();
+    if (!E)
+      throw Error(fmt::format("error: --rollouts: program '{}' has no "
+                              "environment",
+                              P.name()),
+                  ExitUsage);
+    std::vector<float> Params(P.numParameters());
+    initializeParameters(P, O.Seed, Params.data());
+    RolloutRate R = measureRollouts(P, Pool, Params.data(), O.Seed, O.Rollouts);
+    fmt::print("rollouts: {} tasks x {} episodes of {}, {} steps in {:.3f} "
+               "s: {:.0f} steps/s ({} thread{})\n",
+               R.Tasks, E->Episodes, E->Name, R.Steps, R.Seconds,
+               R.Steps / std::max(R.Seconds, 1e-9), Pool.size(),
+               Pool.size() == 1 ? "" : "s");
+    return ExitSuccess;
+  }
   if (O.EvalOnlyPath.empty())
     return train();
   if (!P.hasEvaluation())

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 using namespace metac::runtime;
@@ -196,6 +197,38 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
   for (int64_t R = 0; R < E * T; ++R)
     Total += Mask[R] != 0 ? Reward[R] : 0.0;
   return Total / static_cast<double>(E);
+}
+
+RolloutRate metac::runtime::measureRollouts(const Program &P, ThreadPool &Pool,
+                                            const float *FlatParams,
+                                            uint64_t Seed, int64_t Tasks) {
+  std::vector<float> Model(P.numModelParameters());
+  extractModel(P, FlatParams, Model.data());
+  const unsigned Workers = std::max(1u, Pool.size());
+  std::vector<TaskSplit> Splits;
+  for (unsigned W = 0; W < Workers; ++W)
+    Splits.emplace_back(P, P.settings().Support);
+  std::vector<int64_t> Steps(Tasks, 0);
+  auto Start = std::chrono::steady_clock::now();
+  // Each worker reuses one trajectory buffer for its share of the tasks.
+  Pool.parallelFor(Workers, [&](size_t W) {
+    for (int64_t I = static_cast<int64_t>(W); I < Tasks; I += Workers) {
+      uint64_t TaskKey = rng::trainTaskKey(Seed, 0, static_cast<uint64_t>(I));
+      rollout(P, TaskKey, rng::supportDataKey(TaskKey), Model.data(), 0,
+              Splits[W], fmt::format("rollout of task {}", I));
+      const float *Mask = Splits[W].tensor(FieldMask);
+      for (int64_t R = 0; R < Splits[W].rows(); ++R)
+        Steps[I] += Mask[R] != 0;
+    }
+  });
+  RolloutRate Rate;
+  Rate.Seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+          .count();
+  Rate.Tasks = Tasks;
+  for (int64_t S : Steps)
+    Rate.Steps += S;
+  return Rate;
 }
 
 //===----------------------------------------------------------------------===//

@@ -41,6 +41,9 @@ struct Options {
   /// Environment programs: where the learning curve goes (SVG); empty for
   /// the default, `<learner>-returns.svg`.
   std::string PlotPath;
+  /// Environment programs: only roll out the initial policy on this many
+  /// tasks and report environment steps per second (a benchmark).
+  int64_t Rollouts = 0;
 };
 
 /// Parses the arguments after argv[0]. Throws Error with exit code 2 and a

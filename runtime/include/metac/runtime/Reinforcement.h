@@ -140,6 +140,20 @@ struct ReturnRow {
   MeanCi Return;
 };
 
+/// What measureRollouts measured: the steps taken (episodes that end early
+/// take fewer than the horizon) and the wall time.
+struct RolloutRate {
+  int64_t Tasks = 0;
+  int64_t Steps = 0;
+  double Seconds = 0;
+};
+
+/// Rolls out the parameters FlatParams on Tasks training tasks (the first
+/// iteration's keys), `episodes` episodes each, in parallel, and times it.
+RolloutRate measureRollouts(const Program &P, ThreadPool &Pool,
+                            const float *FlatParams, uint64_t Seed,
+                            int64_t Tasks);
+
 /// Evaluates FlatParams on Tasks fresh tasks; one row per eval_steps entry.
 std::vector<ReturnRow> evaluateReturns(const Program &P, ThreadPool &Pool,
                                        const float *FlatParams, uint64_t Seed,
