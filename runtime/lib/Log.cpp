@@ -66,7 +66,10 @@ MetricsLog::MetricsLog(const std::string &Path, int64_t ResumeIteration)
     std::string Line;
     bool First = true;
     while (In && std::getline(In, Line)) {
-      bool IsHeader = First && Fmt == Csv && Line == "iter,loss";
+      // The CSV header: "iter,loss" and any extra columns (an environment's
+      // returns, metrics).
+      bool IsHeader = First && Fmt == Csv &&
+                      (Line == "iter,loss" || Line.rfind("iter,loss,", 0) == 0);
       First = false;
       if (IsHeader) {
         Kept += Line + "\n";

@@ -126,3 +126,25 @@ TEST(LogTest, ResumeKeepsRowsUpToTheCheckpoint) {
     EXPECT_EQ(readFile(Path), Full) << Name;
   }
 }
+
+TEST(LogTest, ResumeKeepsCsvRowsWithExtraColumns) {
+  // An environment's rows carry returns after the loss; the header names
+  // them, and resuming must still recognise it.
+  TempDir Dir;
+  std::string Path = Dir.file("rl.csv");
+  std::vector<std::pair<std::string, double>> Extra = {{"return_before", -3},
+                                                       {"return_after", -1}};
+  {
+    MetricsLog Log(Path, 0);
+    for (int I = 1; I <= 4; ++I)
+      Log.logIteration(I, 0.5, Extra);
+  }
+  std::string Full = readFile(Path);
+  {
+    MetricsLog Log(Path, 2);
+    Log.logIteration(3, 0.5, Extra);
+    Log.logIteration(4, 0.5, Extra);
+  }
+  EXPECT_EQ(readFile(Path), Full);
+  EXPECT_EQ(lines(Full)[0], "iter,loss,return_before,return_after");
+}
