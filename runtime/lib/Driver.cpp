@@ -295,8 +295,26 @@ int Session::runTraining(TrainerT &T,
   Total = O.Iterations.value_or(P.settings().Train);
 
   printHeader(Start, Total, T.seed());
-  if (!O.LogPath.empty())
+  if (!O.LogPath.empty()) {
     Log = std::make_unique<MetricsLog>(O.LogPath, Start);
+    // A resumed environment run's learning curve starts with the returns
+    // its log kept (every --log-every iterations of the earlier runs).
+    for (const MetricsLog::Row &Row : Log->keptRows()) {
+      std::optional<double> Before, After;
+      for (const auto &[Name, Value] : Row.Values) {
+        if (Name == "return_before")
+          Before = Value;
+        else if (Name == "return_after")
+          After = Value;
+      }
+      if (Before && After) {
+        PreCurve.X.push_back(double(Row.Iteration));
+        PreCurve.Y.push_back(*Before);
+        PostCurve.X.push_back(double(Row.Iteration));
+        PostCurve.Y.push_back(*After);
+      }
+    }
+  }
   if (!O.Quiet && Start < Total)
     Bar = std::make_unique<Progress>(Start, Total, ::isatty(STDERR_FILENO));
 

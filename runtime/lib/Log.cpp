@@ -56,11 +56,43 @@ static int64_t rowIteration(const std::string &Line, MetricsLog::Format F) {
   return Iter;
 }
 
+/// The named numbers of a training row: CSV values under the header's
+/// Columns, or a JSONL object's "name":number pairs (the log writes flat
+/// objects of numbers and nulls only).
+static std::vector<std::pair<std::string, double>>
+rowValues(const std::string &Line, MetricsLog::Format F,
+          const std::vector<std::string> &Columns) {
+  std::vector<std::pair<std::string, double>> Values;
+  std::vector<std::string> Cells;
+  std::stringstream In(F == MetricsLog::Jsonl ? Line.substr(1, Line.size() - 2)
+                                              : Line);
+  for (std::string Cell; std::getline(In, Cell, ',');)
+    Cells.push_back(Cell);
+  for (size_t I = 0; I < Cells.size(); ++I) {
+    std::string Name, Text = Cells[I];
+    if (F == MetricsLog::Jsonl) {
+      size_t Colon = Text.find(':');
+      if (Colon == std::string::npos || Text.size() < 2 || Text[0] != '"')
+        continue;
+      Name = Text.substr(1, Colon - 2);
+      Text = Text.substr(Colon + 1);
+    } else if (I < Columns.size()) {
+      Name = Columns[I];
+    }
+    double V = 0;
+    auto [End, Ec] = std::from_chars(Text.data(), Text.data() + Text.size(), V);
+    if (!Name.empty() && Ec == std::errc() && End == Text.data() + Text.size())
+      Values.emplace_back(Name, V);
+  }
+  return Values;
+}
+
 MetricsLog::MetricsLog(const std::string &Path, int64_t ResumeIteration)
     : Path(Path), Fmt(formatFor(Path)) {
   // On resume, keep the training rows the checkpoint covers. Rows past it
   // were logged by the interrupted run and will be logged again.
-  std::string Kept;
+  std::string KeptText;
+  std::vector<std::string> Columns;
   if (ResumeIteration > 0) {
     std::ifstream In(Path);
     std::string Line;
@@ -72,22 +104,26 @@ MetricsLog::MetricsLog(const std::string &Path, int64_t ResumeIteration)
                       (Line == "iter,loss" || Line.rfind("iter,loss,", 0) == 0);
       First = false;
       if (IsHeader) {
-        Kept += Line + "\n";
+        KeptText += Line + "\n";
         HasRows = true;
+        std::stringstream Names(Line);
+        for (std::string Name; std::getline(Names, Name, ',');)
+          Columns.push_back(Name);
         continue;
       }
       int64_t Iter = rowIteration(Line, Fmt);
       if (Iter < 0 || Iter > ResumeIteration)
         break;
-      Kept += Line + "\n";
+      KeptText += Line + "\n";
       HasRows = true;
+      Kept.push_back({Iter, rowValues(Line, Fmt, Columns)});
     }
   }
   File = std::fopen(Path.c_str(), "w");
   if (!File)
     throw Error(fmt::format("error: cannot open log file '{}': {}", Path,
                             std::strerror(errno)));
-  write(Kept);
+  write(KeptText);
 }
 
 MetricsLog::~MetricsLog() {

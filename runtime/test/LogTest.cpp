@@ -148,3 +148,27 @@ TEST(LogTest, ResumeKeepsCsvRowsWithExtraColumns) {
   EXPECT_EQ(readFile(Path), Full);
   EXPECT_EQ(lines(Full)[0], "iter,loss,return_before,return_after");
 }
+
+TEST(LogTest, ResumeReturnsTheKeptRowsValues) {
+  TempDir Dir;
+  for (const char *Name : {"v.jsonl", "v.csv"}) {
+    std::string Path = Dir.file(Name);
+    {
+      MetricsLog Log(Path, 0);
+      for (int I = 1; I <= 3; ++I)
+        Log.logIteration(
+            I, 0.25 * I,
+            {{"return_before", -10.0 / 3 * I}, {"return_after", std::nan("")}});
+    }
+    MetricsLog Log(Path, 2);
+    ASSERT_EQ(Log.keptRows().size(), 2u) << Name;
+    const MetricsLog::Row &Second = Log.keptRows()[1];
+    EXPECT_EQ(Second.Iteration, 2);
+    // Numbers round-trip exactly; nulls are left out.
+    ASSERT_EQ(Second.Values.size(), 3u) << Name;
+    EXPECT_EQ(Second.Values[1].first, "loss");
+    EXPECT_EQ(Second.Values[1].second, 0.5);
+    EXPECT_EQ(Second.Values[2].first, "return_before");
+    EXPECT_EQ(Second.Values[2].second, -10.0 / 3 * 2);
+  }
+}

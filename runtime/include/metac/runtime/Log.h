@@ -56,6 +56,15 @@ public:
   void logEvaluation(const std::vector<EvalRow> &Rows,
                      const std::vector<std::string> &Metrics = {});
 
+  /// A training row kept on resume: its iteration and its named values
+  /// (loss and the extra columns; null values are left out).
+  struct Row {
+    int64_t Iteration = 0;
+    std::vector<std::pair<std::string, double>> Values;
+  };
+  /// The rows a resumed run kept, in order (empty for a fresh run).
+  const std::vector<Row> &keptRows() const { return Kept; }
+
 private:
   void write(const std::string &Text);
 
@@ -63,6 +72,7 @@ private:
   Format Fmt;
   std::FILE *File = nullptr;
   bool HasRows = false;
+  std::vector<Row> Kept;
 };
 
 /// A double as the log writes it: shortest round-trip form, `null` for NaN
