@@ -307,9 +307,13 @@ int Session::runTraining(TrainerT &T,
         else if (Name == "return_after")
           After = Value;
       }
-      if (Before && After) {
+      // Each curve keeps what it has: a null (non-finite) return in one
+      // column does not drop the other's point.
+      if (Before) {
         PreCurve.X.push_back(double(Row.Iteration));
         PreCurve.Y.push_back(*Before);
+      }
+      if (After) {
         PostCurve.X.push_back(double(Row.Iteration));
         PostCurve.Y.push_back(*After);
       }

@@ -73,24 +73,33 @@ public:
     }
   }
 
-  void reset(const rng::CounterRng &Draws, float *Obs) override {
+  std::string reset(const rng::CounterRng &Draws, float *Obs,
+                    int64_t &Failed) override {
     const mjModel *M = S.M.get();
     const double R = S.ResetNoise;
     const uint64_t PerEpisode = 2 * static_cast<uint64_t>(M->nq + M->nv);
     for (size_t E = 0; E < D.size(); ++E) {
       mjData *Data = D[E].get();
-      mj_resetData(M, Data);
-      uint64_t Base = E * PerEpisode;
-      for (int I = 0; I < M->nq; ++I)
-        Data->qpos[I] += R * (2 * Draws.uniform(Base + I) - 1);
-      for (int I = 0; I < M->nv; ++I)
-        Data->qvel[I] += R * Draws.normal((Base + 2 * M->nq) / 2 + I);
-      if (S.Split)
-        mj_step1(M, Data);
-      else
-        mj_forward(M, Data);
+      std::string Why = guarded([&] {
+        mj_resetData(M, Data);
+        uint64_t Base = E * PerEpisode;
+        for (int I = 0; I < M->nq; ++I)
+          Data->qpos[I] += R * (2 * Draws.uniform(Base + I) - 1);
+        for (int I = 0; I < M->nv; ++I)
+          Data->qvel[I] += R * Draws.normal((Base + 2 * M->nq) / 2 + I);
+        if (S.Split)
+          mj_step1(M, Data);
+        else
+          mj_forward(M, Data);
+        return instability(Data, Data->time);
+      });
+      if (!Why.empty()) {
+        Failed = static_cast<int64_t>(E);
+        return Why;
+      }
       read(E, Obs);
     }
+    return {};
   }
 
   std::string step(const float *Action, const char *Alive, float *Obs,
@@ -100,40 +109,32 @@ public:
       if (!Alive[E])
         continue;
       mjData *Data = D[E].get();
-      for (int J = 0; J < M->nu; ++J)
-        Data->ctrl[J] = Action[E * M->nu + J];
-      for (int64_t K = 0; K < S.FrameSkip; ++K) {
-        if (S.Split) {
-          if (K > 0)
-            mj_step1(M, Data);
-          mj_step2(M, Data);
-        } else {
-          mj_step(M, Data);
+      std::string Why = guarded([&] {
+        for (int J = 0; J < M->nu; ++J)
+          Data->ctrl[J] = Action[E * M->nu + J];
+        for (int64_t K = 0; K < S.FrameSkip; ++K) {
+          // Checked after every physics step: MuJoCo resets a state that
+          // went bad, and the time then no longer says when it happened.
+          double Time = Data->time + M->opt.timestep;
+          if (S.Split) {
+            if (K > 0)
+              mj_step1(M, Data);
+            mj_step2(M, Data);
+          } else {
+            mj_step(M, Data);
+          }
+          if (std::string Why = instability(Data, Time); !Why.empty())
+            return Why;
         }
-      }
-      if (S.Split)
-        mj_step1(M, Data);
-      else
-        mj_forward(M, Data);
-      // MuJoCo quietly resets a simulation whose state went bad; an episode
-      // that jumped back to its start would be a silent wrong answer.
-      static const std::pair<int, const char *> Checks[] = {
-          {mjWARN_BADQPOS, "positions"},
-          {mjWARN_BADQVEL, "velocities"},
-          {mjWARN_BADQACC, "accelerations"},
-          {mjWARN_BADCTRL, "controls"}};
-      for (auto [Kind, What] : Checks)
-        if (Data->warning[Kind].number > 0) {
-          Failed = static_cast<int64_t>(E);
-          return fmt::format("the MuJoCo simulation became unstable "
-                             "(non-finite or huge {}, time {:.3f} s)",
-                             What, Data->time);
-        }
-      if (Data->warning[mjWARN_CONTACTFULL].number > 0 ||
-          Data->warning[mjWARN_CNSTRFULL].number > 0) {
+        if (S.Split)
+          mj_step1(M, Data);
+        else
+          mj_forward(M, Data);
+        return instability(Data, Data->time);
+      });
+      if (!Why.empty()) {
         Failed = static_cast<int64_t>(E);
-        return "MuJoCo ran out of room for contacts or constraints (raise "
-               "<size nconmax/njmax> in the model)";
+        return Why;
       }
       read(E, Obs);
     }
@@ -141,6 +142,37 @@ public:
   }
 
 private:
+  /// What went wrong in a simulation, or "": MuJoCo quietly resets a
+  /// simulation whose state went bad, and an episode that jumped back to
+  /// its start would be a silent wrong answer.
+  static std::string instability(const mjData *Data, double Time) {
+    static const std::pair<int, const char *> Checks[] = {
+        {mjWARN_BADQPOS, "positions"},
+        {mjWARN_BADQVEL, "velocities"},
+        {mjWARN_BADQACC, "accelerations"},
+        {mjWARN_BADCTRL, "controls"}};
+    for (auto [Kind, What] : Checks)
+      if (Data->warning[Kind].number > 0)
+        return fmt::format("the MuJoCo simulation became unstable "
+                           "(non-finite or huge {}, time {:.3f} s)",
+                           What, Time);
+    if (Data->warning[mjWARN_CONTACTFULL].number > 0 ||
+        Data->warning[mjWARN_CNSTRFULL].number > 0)
+      return "MuJoCo ran out of room for contacts or constraints (raise "
+             "<size nconmax/njmax> in the model)";
+    return {};
+  }
+
+  /// Runs Body, turning a MuJoCo error (thrown by throwError) into the
+  /// failure it reports, so that the caller names the episode and step.
+  template <typename Fn> static std::string guarded(Fn Body) {
+    try {
+      return Body();
+    } catch (const Error &E) {
+      return E.what();
+    }
+  }
+
   void read(size_t E, float *Obs) const {
     const mjModel *M = S.M.get();
     const mjData *Data = D[E].get();
@@ -167,7 +199,14 @@ metac::runtime::createMujocoSimulator(const EnvironmentSpec &Env) {
   const std::string &Bytes = Env.Sim->Model;
   // mj_loadModel reads from a file or from a virtual file system; the VFS
   // is large (names of 2000 files), so it lives on the heap.
-  auto Vfs = std::make_unique<mjVFS>();
+  struct VfsDeleter {
+    void operator()(mjVFS *V) const {
+      mj_deleteVFS(V);
+      delete V;
+    }
+  };
+  // Freed however mj_loadModel returns, including by a MuJoCo error.
+  std::unique_ptr<mjVFS, VfsDeleter> Vfs(new mjVFS);
   mj_defaultVFS(Vfs.get());
   const char *Name = "model.mjb";
   if (mj_makeEmptyFileVFS(Vfs.get(), Name, static_cast<int>(Bytes.size())) != 0)
@@ -177,7 +216,7 @@ metac::runtime::createMujocoSimulator(const EnvironmentSpec &Env) {
   std::copy(Bytes.begin(), Bytes.end(),
             static_cast<char *>(Vfs->filedata[Vfs->nfile - 1]));
   mjModel *M = mj_loadModel(Name, Vfs.get());
-  mj_deleteVFS(Vfs.get());
+  Vfs.reset();
   if (!M)
     throw Error(fmt::format("environment '{}': the MuJoCo model does not load "
                             "(was the program compiled against another "

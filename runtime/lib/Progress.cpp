@@ -18,6 +18,16 @@ std::string metac::runtime::formatDuration(double Seconds) {
   return fmt::format("{}:{:02}", S / 60, S % 60);
 }
 
+std::string metac::runtime::formatRate(double IterationsPerSecond) {
+  if (!std::isfinite(IterationsPerSecond) || IterationsPerSecond <= 0)
+    return "? it/s";
+  // Reinforcement-learning meta-iterations take tens of seconds; "0.0 it/s"
+  // would say nothing, so slow runs report seconds per iteration instead.
+  if (IterationsPerSecond < 1)
+    return fmt::format("{:.1f} s/it", 1 / IterationsPerSecond);
+  return fmt::format("{:.1f} it/s", IterationsPerSecond);
+}
+
 int64_t Progress::plainInterval(int64_t Iterations) {
   return std::clamp<int64_t>((Iterations + 9) / 10, 1, 10000);
 }
@@ -33,11 +43,12 @@ std::string Progress::status(int64_t Iteration) const {
   double Eta = Rate > 0 ? (Total - Iteration) / Rate : NAN;
   double Loss = Weight > 0 ? Average / Weight : NAN;
   int Width = static_cast<int>(fmt::formatted_size("{}", Total));
-  return fmt::format("iteration {:>{}}/{} ({:3.0f}%)  {:.1f} it/s  loss {:.4g}"
+  return fmt::format("iteration {:>{}}/{} ({:3.0f}%)  {}  loss {:.4g}"
                      "{}  ETA {}",
                      Iteration, Width, Total,
-                     Total > 0 ? 100.0 * Iteration / Total : 100.0, Rate, Loss,
-                     Extra.empty() ? "" : "  " + Extra, formatDuration(Eta));
+                     Total > 0 ? 100.0 * Iteration / Total : 100.0,
+                     formatRate(Rate), Loss, Extra.empty() ? "" : "  " + Extra,
+                     formatDuration(Eta));
 }
 
 void Progress::update(int64_t Iteration, double Loss,

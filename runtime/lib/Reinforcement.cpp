@@ -94,10 +94,17 @@ double metac::runtime::rollout(const Program &P, uint64_t TaskKey,
   std::vector<float> Now(E * O), Next(E * O), StepMean(E * A),
       StepLogStd(E * A), Action(E * A), StepReward(E), Done(E), StepLogP(E);
   std::vector<char> Alive(E, 1);
-  if (Sim)
-    Sim->reset(rng::CounterRng(rng::combine(RolloutKey, StartDraws)),
-               Now.data());
-  else
+  if (Sim) {
+    int64_t Failed = 0;
+    std::string Why =
+        Sim->reset(rng::CounterRng(rng::combine(RolloutKey, StartDraws)),
+                   Now.data(), Failed);
+    if (!Why.empty())
+      throw Error(fmt::format("environment '{}': {} in episode {}, at its "
+                              "start ({})",
+                              Env.Name, Why, Failed, Where),
+                  ExitNonFinite);
+  } else
     callReset(P, P.requireKernel(KernelRecord::Reset, E), TaskKey,
               rng::combine(RolloutKey, StartDraws), Now.data());
   const rng::CounterRng Noise(rng::combine(RolloutKey, ActionDraws));

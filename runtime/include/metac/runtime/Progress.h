@@ -54,6 +54,9 @@ private:
 /// "1:02:03" or "2:03" for a number of seconds.
 std::string formatDuration(double Seconds);
 
+/// "12.3 it/s", or "31.2 s/it" below one iteration per second.
+std::string formatRate(double IterationsPerSecond);
+
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_PROGRESS_H

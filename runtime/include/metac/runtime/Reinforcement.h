@@ -56,7 +56,8 @@ enum TrajectoryField : size_t {
 /// parameters ModelParams (model-only
 /// flat layout) for Split.rows() / horizon episodes of task TaskKey and
 /// writes their trajectories into Split: observations, actions, rewards,
-/// masks, log-probabilities and the policy's mean and log-std per step, then
+/// masks, log-probabilities and the policy's outputs per step (mean and
+/// log-std, or the logits of a categorical policy), then
 /// the discounted returns and the advantages (linear feature baseline fitted
 /// on these episodes, GAE, normalised). Start states and actions are drawn
 /// from RolloutKey. Every row's `round` is Round, the number of adaptation

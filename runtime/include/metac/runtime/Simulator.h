@@ -25,12 +25,15 @@ class SimulatorEpisodes {
 public:
   virtual ~SimulatorEpisodes();
   /// Starts every episode at the model's initial state perturbed by draws
-  /// of Draws, and writes the observations ([episodes, obs]).
-  virtual void reset(const rng::CounterRng &Draws, float *Obs) = 0;
+  /// of Draws, and writes the observations ([episodes, obs]). Failures are
+  /// reported as by step.
+  virtual std::string reset(const rng::CounterRng &Draws, float *Obs,
+                            int64_t &Failed) = 0;
   /// Applies Action ([episodes, act]) to the episodes with Alive[e] set, for
   /// frame_skip physics steps, and writes their observations into Obs. On a
-  /// failure (the physics became unstable), returns what happened and sets
-  /// Failed to the episode; returns an empty string otherwise.
+  /// failure (the physics became unstable, or the engine reported an
+  /// error), returns what happened and sets Failed to the episode; returns
+  /// an empty string otherwise.
   virtual std::string step(const float *Action, const char *Alive, float *Obs,
                            int64_t &Failed) = 0;
 };
