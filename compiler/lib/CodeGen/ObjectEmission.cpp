@@ -16,6 +16,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
@@ -64,6 +65,14 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(unsigned optLevel,
       llvm::Reloc::PIC_, std::nullopt, level));
 }
 
+/// What cold kernels get instead of O3: scalar cleanups, invariant code
+/// out of loops, redundancy elimination and vectorisation of the loops
+/// that allow it without an epilogue (they are optimised for size).
+const char *const kColdPipeline =
+    "sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,"
+    "loop-mssa(licm),gvn,loop-vectorize,instcombine<no-verify-fixpoint>,"
+    "simplifycfg,dse";
+
 } // namespace
 
 std::unique_ptr<llvm::Module>
@@ -102,7 +111,13 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   // sinusoid network with a scalar remainder of 8 iterations; plain 8-lane
   // vectors cover them exactly. Measured: 1211 -> 1660 it/s.
   tuning.LoopInterleaving = false;
-  llvm::PassBuilder builder(machine.get(), tuning);
+  // The standard instrumentation is what makes passes skip optnone
+  // functions (the cold kernels below).
+  llvm::PassInstrumentationCallbacks callbacks;
+  llvm::StandardInstrumentations instrumentation(context,
+                                                 /*DebugLogging=*/false);
+  instrumentation.registerCallbacks(callbacks, &mam);
+  llvm::PassBuilder builder(machine.get(), tuning, std::nullopt, &callbacks);
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
   builder.registerFunctionAnalyses(fam);
@@ -111,7 +126,37 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
                                   : optLevel == 2 ? llvm::OptimizationLevel::O2
                                                   : llvm::OptimizationLevel::O3;
+
+  // Cold kernels (evaluation: every evaluated inner step unrolled into one
+  // function of thousands of short loops) skip the O3 pipeline, whose
+  // IndVarSimplify is quadratic in the loops of a function: it took 1.1 of
+  // the 1.5 s O3 spent on one sinusoid evaluation kernel. They get a short
+  // function pipeline instead (0.2 s), run after the module pipeline.
+  // By name: the module pipeline may delete a kernel nothing calls.
+  SmallVector<std::string> cold;
+  for (llvm::Function &f : *llvmModule)
+    if (!f.isDeclaration() && f.hasFnAttribute(llvm::Attribute::Cold)) {
+      f.addFnAttr(llvm::Attribute::OptimizeNone);
+      f.addFnAttr(llvm::Attribute::NoInline);
+      cold.push_back(f.getName().str());
+    }
   builder.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
+  if (!cold.empty()) {
+    llvm::FunctionPassManager fpm;
+    if (auto err = builder.parsePassPipeline(fpm, kColdPipeline)) {
+      error = "the cold-kernel pipeline does not parse: " +
+              llvm::toString(std::move(err));
+      return nullptr;
+    }
+    for (const std::string &name : cold) {
+      llvm::Function *f = llvmModule->getFunction(name);
+      if (!f || f->isDeclaration())
+        continue;
+      f->removeFnAttr(llvm::Attribute::OptimizeNone);
+      fam.clear(*f, f->getName());
+      fpm.run(*f, fam);
+    }
+  }
   return llvmModule;
 }
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -83,10 +84,19 @@ LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
   // Copies into strided windows (the padding of an image, the spread
   // cotangent of a strided convolution) become linalg.copy, i.e. loops: a
   // memref.copy between non-contiguous buffers would call MLIR's C runner
-  // library, which generated programs do not link.
+  // library, which generated programs do not link. Contiguous copies stay
+  // memref.copy, which becomes one llvm.memcpy: as loops, the 300 copies of
+  // the sinusoid MAML kernels more than doubled LLVM's time (IndVarSimplify).
   bufferization::OneShotBufferizationOptions options;
   options.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
-    b.create<linalg::CopyOp>(loc, from, to);
+    auto contiguous = [](Value v) {
+      auto type = dyn_cast<MemRefType>(v.getType());
+      return type && memref::isStaticShapeAndContiguousRowMajor(type);
+    };
+    if (contiguous(from) && contiguous(to))
+      b.create<memref::CopyOp>(loc, from, to);
+    else
+      b.create<linalg::CopyOp>(loc, from, to);
     return success();
   };
   pm.addPass(bufferization::createOneShotBufferizePass(options));
