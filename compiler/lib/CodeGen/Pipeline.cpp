@@ -66,17 +66,21 @@ static const char *const kTensorPipeline =
     "metac-lower-to-runtime-calls";
 static const char *const kBufferPipeline =
     // Intermediates live in slots planned at compile time.
-    "canonicalize,cse,metac-plan-buffers,"
-    // Loops, then LLVM.
-    "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
-    "expand-strided-metadata,lower-affine,"
+    "func.func(canonicalize,cse),metac-plan-buffers,"
+    // Loops, then LLVM. Passes that need no module run per kernel, on all
+    // cores (sinusoid MAML: lowering 1.4 -> 1.1 s wall, the same LLVM IR; the
+    // last canonicalisation leaves the kernel table's initialiser as built).
+    "func.func(convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+    "expand-strided-metadata,lower-affine),"
     // Transcendentals as arithmetic, so that their loops vectorise.
     "metac-approximate-math,"
-    "finalize-memref-to-llvm{use-aligned-alloc=1},convert-math-to-llvm,"
-    "convert-math-to-libm,convert-arith-to-llvm,"
+    "finalize-memref-to-llvm{use-aligned-alloc=1},"
+    "func.func(convert-math-to-llvm),convert-math-to-libm,"
+    "func.func(convert-arith-to-llvm),"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-    "convert-cf-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts,"
-    "metac-emit-runtime-interface,canonicalize";
+    "convert-cf-to-llvm,llvm.func(convert-index-to-llvm),"
+    "reconcile-unrealized-casts,metac-emit-runtime-interface,"
+    "llvm.func(canonicalize)";
 
 LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
   if (failed(parsePassPipeline(kTensorPipeline, pm, llvm::errs())))
