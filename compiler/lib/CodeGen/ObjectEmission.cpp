@@ -14,6 +14,8 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -26,6 +28,10 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <mutex>
+#include <thread>
 
 using namespace mlir;
 
@@ -45,9 +51,14 @@ void disableLoopStrengthReduction() {
 
 std::unique_ptr<llvm::TargetMachine> hostTargetMachine(unsigned optLevel,
                                                        std::string &error) {
-  disableLoopStrengthReduction();
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
+  // Once, before any thread compiles a part: registering targets and
+  // setting options are not thread-safe.
+  static std::once_flag initialised;
+  std::call_once(initialised, [] {
+    disableLoopStrengthReduction();
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
   std::string triple = llvm::sys::getDefaultTargetTriple();
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
@@ -100,11 +111,11 @@ const char *const kColdPipeline =
     "loop-mssa(licm),gvn,loop-vectorize,instcombine<no-verify-fixpoint>,"
     "simplifycfg,dse";
 
-} // namespace
-
-std::unique_ptr<llvm::Module>
-metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
-                                  unsigned optLevel, std::string &error) {
+/// The LLVM IR of an LLVM-dialect module, for the host CPU, unoptimised.
+std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
+                                                llvm::LLVMContext &context,
+                                                unsigned optLevel,
+                                                std::string &error) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -120,9 +131,15 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
     return nullptr;
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple().str());
-  if (optLevel == 0)
-    return llvmModule;
+  return llvmModule;
+}
 
+/// Runs the O1-O3 pipeline (nothing at O0) on a module of LLVM IR.
+void optimize(llvm::Module &llvmModule, llvm::TargetMachine &machine,
+              unsigned optLevel) {
+  if (optLevel == 0)
+    return;
+  llvm::LLVMContext &context = llvmModule.getContext();
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -145,7 +162,7 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
                                                  /*DebugLogging=*/false);
   instrumentation.registerCallbacks(callbacks, &mam);
   callbacks.registerShouldRunOptionalPassCallback(skipQuadraticLoopPasses);
-  llvm::PassBuilder builder(machine.get(), tuning, std::nullopt, &callbacks);
+  llvm::PassBuilder builder(&machine, tuning, std::nullopt, &callbacks);
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
   builder.registerFunctionAnalyses(fam);
@@ -162,22 +179,19 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   // IndVarSimplify), and the evaluation ran no slower.
   // By name: the module pipeline may delete a kernel nothing calls.
   SmallVector<std::string> cold;
-  for (llvm::Function &f : *llvmModule)
+  for (llvm::Function &f : llvmModule)
     if (!f.isDeclaration() && f.hasFnAttribute(llvm::Attribute::Cold)) {
       f.addFnAttr(llvm::Attribute::OptimizeNone);
       f.addFnAttr(llvm::Attribute::NoInline);
       cold.push_back(f.getName().str());
     }
-  builder.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
+  builder.buildPerModuleDefaultPipeline(level).run(llvmModule, mam);
   if (!cold.empty()) {
     llvm::FunctionPassManager fpm;
-    if (auto err = builder.parsePassPipeline(fpm, kColdPipeline)) {
-      error = "the cold-kernel pipeline does not parse: " +
-              llvm::toString(std::move(err));
-      return nullptr;
-    }
+    // A fixed string: a parse error is a bug in metac.
+    llvm::cantFail(builder.parsePassPipeline(fpm, kColdPipeline));
     for (const std::string &name : cold) {
-      llvm::Function *f = llvmModule->getFunction(name);
+      llvm::Function *f = llvmModule.getFunction(name);
       if (!f || f->isDeclaration())
         continue;
       f->removeFnAttr(llvm::Attribute::OptimizeNone);
@@ -185,14 +199,11 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
       fpm.run(*f, fam);
     }
   }
-  return llvmModule;
 }
 
-bool metac::emitObjectFile(llvm::Module &module, llvm::StringRef path,
-                           unsigned optLevel, std::string &error) {
-  auto machine = hostTargetMachine(optLevel, error);
-  if (!machine)
-    return false;
+/// Writes a module of LLVM IR as a host object file.
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
+                llvm::StringRef path, std::string &error) {
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
   if (ec) {
@@ -200,8 +211,8 @@ bool metac::emitObjectFile(llvm::Module &module, llvm::StringRef path,
     return false;
   }
   llvm::legacy::PassManager pm;
-  if (machine->addPassesToEmitFile(pm, out, nullptr,
-                                   llvm::CodeGenFileType::ObjectFile)) {
+  if (machine.addPassesToEmitFile(pm, out, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile)) {
     error = "the host target cannot emit object files";
     return false;
   }
@@ -210,8 +221,81 @@ bool metac::emitObjectFile(llvm::Module &module, llvm::StringRef path,
   return true;
 }
 
-bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                        bool shared, RuntimeLayer layer, std::string &error) {
+/// Optimises one part of a split module and writes its object file; runs on
+/// a thread of its own, so the part arrives as bitcode for a context of its
+/// own (an LLVMContext is used by one thread at a time).
+bool compilePart(llvm::StringRef bitcode, unsigned optLevel,
+                 llvm::StringRef path, std::string &error) {
+  llvm::LLVMContext context;
+  auto part = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(bitcode, "metac part"), context);
+  if (!part) {
+    error =
+        "a split part does not read back: " + llvm::toString(part.takeError());
+    return false;
+  }
+  auto machine = hostTargetMachine(optLevel, error);
+  if (!machine)
+    return false;
+  optimize(**part, *machine, optLevel);
+  return emitObject(**part, *machine, path, error);
+}
+
+} // namespace
+
+std::unique_ptr<llvm::Module>
+metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                                  unsigned optLevel, std::string &error) {
+  auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
+  auto machine = llvmModule ? hostTargetMachine(optLevel, error) : nullptr;
+  if (!machine)
+    return nullptr;
+  optimize(*llvmModule, *machine, optLevel);
+  return llvmModule;
+}
+
+bool metac::emitObjectFiles(ModuleOp module, unsigned optLevel,
+                            llvm::ArrayRef<std::string> paths,
+                            std::string &error) {
+  llvm::LLVMContext context;
+  auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
+  if (!llvmModule)
+    return false;
+  if (paths.size() == 1) {
+    auto machine = hostTargetMachine(optLevel, error);
+    if (!machine)
+      return false;
+    optimize(*llvmModule, *machine, optLevel);
+    return emitObject(*llvmModule, *machine, paths.front(), error);
+  }
+  // One part per object file, balanced by size; internal symbols another
+  // part uses become hidden globals, so the parts link into one program.
+  SmallVector<llvm::SmallString<0>> parts;
+  llvm::SplitModule(*llvmModule, paths.size(),
+                    [&](std::unique_ptr<llvm::Module> part) {
+                      llvm::raw_svector_ostream os(parts.emplace_back());
+                      llvm::WriteBitcodeToFile(*part, os);
+                    });
+  std::vector<std::string> errors(parts.size());
+  std::vector<char> ok(parts.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < parts.size(); ++i)
+    threads.emplace_back([&, i] {
+      ok[i] = compilePart(parts[i], optLevel, paths[i], errors[i]);
+    });
+  for (std::thread &t : threads)
+    t.join();
+  for (size_t i = 0; i < parts.size(); ++i)
+    if (!ok[i]) {
+      error = errors[i];
+      return false;
+    }
+  return true;
+}
+
+bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
+                        llvm::StringRef outputPath, bool shared,
+                        RuntimeLayer layer, std::string &error) {
   bool images = layer == RuntimeLayer::Images;
   bool simulator = layer == RuntimeLayer::Simulator;
   // METAC_RUNTIME_DIR lets an installed or relocated metac find the runtime.
@@ -223,8 +307,8 @@ bool metac::linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
     error = std::string("cannot find the C++ driver '") + METAC_CXX + "'";
     return false;
   }
-  std::vector<std::string> args = {*driver, "-o", outputPath.str(),
-                                   objectPath.str()};
+  std::vector<std::string> args = {*driver, "-o", outputPath.str()};
+  args.insert(args.end(), objectPaths.begin(), objectPaths.end());
   if (shared)
     args.insert(args.begin() + 1, "-shared");
   else if (images)

@@ -31,6 +31,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -43,9 +44,11 @@
 
 #include "EmbeddingHeader.inc"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <thread>
 
 using namespace mlir;
 using namespace metac;
@@ -345,43 +348,47 @@ int compile() {
                ? 0
                : 1;
 
-  llvm::LLVMContext llvmContext;
   std::string error;
-  auto llvmModule =
-      translateToOptimizedLLVMIR(*module, llvmContext, optLevel, error);
-  if (!llvmModule)
-    return fail(error);
-  if (emit == Stage::LLVM)
+  if (emit == Stage::LLVM) {
+    llvm::LLVMContext llvmContext;
+    auto llvmModule =
+        translateToOptimizedLLVMIR(*module, llvmContext, optLevel, error);
+    if (!llvmModule)
+      return fail(error);
     return writeText(
                outputFile,
                [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); })
                ? 0
                : 1;
+  }
 
   std::string output = outputFile.empty() ? defaultOutput(emit) : outputFile;
-  std::string objectPath = output;
-  llvm::SmallString<128> tempObject;
-  if (emit != Stage::Object) {
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("metac", "o", tempObject))
-      return fail("cannot create a temporary file: " + ec.message());
-    objectPath = tempObject.str().str();
-  }
-  if (!emitObjectFile(*llvmModule, objectPath, optLevel, error)) {
-    if (!tempObject.empty())
-      llvm::sys::fs::remove(tempObject);
-    return fail(error);
-  }
   if (emit == Stage::Object)
-    return 0;
-
-  bool ok = linkProgram(objectPath, output, emit == Stage::Library,
-                        info.usesImages      ? RuntimeLayer::Images
-                        : info.usesSimulator ? RuntimeLayer::Simulator
-                                             : RuntimeLayer::None,
-                        error);
-  llvm::sys::fs::remove(tempObject);
-  if (!ok)
+    return emitObjectFiles(*module, optLevel, {output}, error) ? 0
+                                                               : fail(error);
+  // An executable or library is linked from parts compiled in parallel,
+  // one per core (two at most: the kernels of a program are few, and one
+  // is usually most of the work).
+  unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+  std::vector<std::string> objects;
+  auto removeObjects = llvm::make_scope_exit([&] {
+    for (const std::string &object : objects)
+      llvm::sys::fs::remove(object);
+  });
+  for (unsigned i = 0; i < parts; ++i) {
+    llvm::SmallString<128> object;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("metac", "o", object))
+      return fail("cannot create a temporary file: " + ec.message());
+    objects.push_back(object.str().str());
+  }
+  if (!emitObjectFiles(*module, optLevel, objects, error))
+    return fail(error);
+  if (!linkProgram(objects, output, emit == Stage::Library,
+                   info.usesImages      ? RuntimeLayer::Images
+                   : info.usesSimulator ? RuntimeLayer::Simulator
+                                        : RuntimeLayer::None,
+                   error))
     return fail(error);
   if (emit == Stage::Library) {
     llvm::SmallString<128> header(output);

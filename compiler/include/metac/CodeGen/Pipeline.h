@@ -7,7 +7,8 @@
 //     |                                            (buildLoweringPipeline)
 //   LLVM dialect
 //     | translateToOptimizedLLVMIR                 (O0-O3, host CPU)
-//   LLVM IR -> object file (emitObjectFile) -> executable (linkProgram)
+//   LLVM IR -> object files (emitObjectFiles, in parallel parts)
+//           -> executable (linkProgram)
 //
 //===----------------------------------------------------------------------===//
 #ifndef METAC_CODEGEN_PIPELINE_H
@@ -44,9 +45,11 @@ std::unique_ptr<llvm::Module>
 translateToOptimizedLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                            unsigned optLevel, std::string &error);
 
-/// Writes `module` as a host object file.
-bool emitObjectFile(llvm::Module &module, llvm::StringRef path,
-                    unsigned optLevel, std::string &error);
+/// Translates an LLVM-dialect module, optimises it for the host CPU and
+/// writes it as one object file per path: with several paths the module is
+/// split into that many parts, compiled in parallel (each part on a thread).
+bool emitObjectFiles(mlir::ModuleOp module, unsigned optLevel,
+                     llvm::ArrayRef<std::string> paths, std::string &error);
 
 /// The optional runtime layer an executable links besides the core.
 enum class RuntimeLayer {
@@ -58,10 +61,11 @@ enum class RuntimeLayer {
   Simulator
 };
 
-/// Links an object with the runtime into an executable, or a shared library
+/// Links objects with the runtime into an executable, or a shared library
 /// when `shared` is set (no main(); the embedding API of metac/metac.h).
-bool linkProgram(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                 bool shared, RuntimeLayer layer, std::string &error);
+bool linkProgram(llvm::ArrayRef<std::string> objectPaths,
+                 llvm::StringRef outputPath, bool shared, RuntimeLayer layer,
+                 std::string &error);
 
 } // namespace metac
 
