@@ -116,7 +116,7 @@ def MetacPlanBuffers : Pass<"metac-plan-buffers", "mlir::ModuleOp"> {
   ];
 }
 
-def MetacApproximateMath : Pass<"metac-approximate-math", "mlir::ModuleOp"> {
+def MetacApproximateMath : Pass<"metac-approximate-math"> {
   let summary = "Replace tanh, exp, log, sin, cos, ... by polynomial approximations";
   let description = [{
     MLIR's polynomial approximations of the math dialect's transcendental
