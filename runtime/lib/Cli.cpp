@@ -8,6 +8,7 @@
 
 #include "metac/runtime/Cli.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 
 #include <fmt/format.h>
 
@@ -96,6 +97,11 @@ Options metac::runtime::parseCommandLine(const std::vector<std::string> &Args) {
       O.OmniglotRoot = Path();
     } else if (Flag == "--plot") {
       O.PlotPath = Path();
+      // Caught now rather than after hours of training.
+      if (!hasSuffix(O.PlotPath, ".svg"))
+        usageError(fmt::format("--plot file '{}' must end in .svg (the "
+                               "learning curve is an SVG image)",
+                               O.PlotPath));
     } else if (Flag == "--eval-tasks") {
       O.EvalTasks = parseNumber<int64_t>(Flag, Value(), 1, 100000000,
                                          "a positive integer");

@@ -7,6 +7,7 @@
 
 #include "metac/runtime/Log.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 
 #include <fmt/format.h>
 
@@ -25,15 +26,10 @@ std::string metac::runtime::formatNumber(double V) {
   return fmt::format("{}", V);
 }
 
-static bool endsWith(const std::string &S, const char *Suffix) {
-  size_t N = std::strlen(Suffix);
-  return S.size() >= N && S.compare(S.size() - N, N, Suffix) == 0;
-}
-
 MetricsLog::Format MetricsLog::formatFor(const std::string &Path) {
-  if (endsWith(Path, ".jsonl"))
+  if (hasSuffix(Path, ".jsonl"))
     return Jsonl;
-  if (endsWith(Path, ".csv"))
+  if (hasSuffix(Path, ".csv"))
     return Csv;
   throw Error(
       fmt::format("error: --log file '{}' must end in .jsonl or .csv", Path),

@@ -2,6 +2,7 @@
 
 #include "metac/runtime/Omniglot.h"
 #include "metac/runtime/Error.h"
+#include "metac/runtime/Files.h"
 #include "metac/runtime/Png.h"
 
 #include <algorithm>
@@ -27,9 +28,7 @@ static std::vector<std::string> listDir(const std::string &Dir, bool Dirs,
     if (::stat((Dir + "/" + Name).c_str(), &St) != 0)
       continue;
     if (Dirs ? S_ISDIR(St.st_mode)
-             : S_ISREG(St.st_mode) && Name.size() >= Suffix.size() &&
-                   Name.compare(Name.size() - Suffix.size(), Suffix.size(),
-                                Suffix) == 0)
+             : S_ISREG(St.st_mode) && hasSuffix(Name, Suffix))
       Names.push_back(Name);
   }
   ::closedir(D);

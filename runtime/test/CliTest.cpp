@@ -86,6 +86,12 @@ TEST(CliTest, Errors) {
             "error: --eval-only and --resume cannot be combined");
   EXPECT_EQ(cliError({"--eval-only", "a", "--no-eval"}),
             "error: --eval-only and --no-eval cannot be combined");
+  EXPECT_EQ(cliError({"--plot", "curve.png"}),
+            "error: --plot file 'curve.png' must end in .svg (the learning "
+            "curve is an SVG image)");
+  EXPECT_EQ(cliError({"--plot", "svg"}),
+            "error: --plot file 'svg' must end in .svg (the learning curve is "
+            "an SVG image)");
 }
 
 TEST(CliTest, UsageListsEveryFlag) {

@@ -59,6 +59,12 @@ void writeFileAtomically(const std::string &Path,
                          const std::vector<unsigned char> &Bytes,
                          const std::string &What, std::string Tmp = "");
 
+/// Whether a file name ends in Suffix (".csv", ".svg", ".png").
+inline bool hasSuffix(const std::string &Name, const std::string &Suffix) {
+  return Name.size() >= Suffix.size() &&
+         Name.compare(Name.size() - Suffix.size(), Suffix.size(), Suffix) == 0;
+}
+
 } // namespace metac::runtime
 
 #endif // METAC_RUNTIME_FILES_H
