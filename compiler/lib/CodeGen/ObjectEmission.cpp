@@ -2,9 +2,10 @@
 //
 // Everything after the LLVM dialect happens in process: translation to LLVM
 // IR, the O0-O3 pipeline for the host CPU (its real features, so AVX-512 is
-// used where the machine has it), and object emission. Only the final link
-// is delegated, to the system C++ driver, because the runtime is a C++
-// library with its own dependencies (libstdc++, fmt, pthreads).
+// used where the machine has it), and object emission, in parts compiled on
+// parallel threads for an executable. Only the final link is delegated, to
+// the system C++ driver, because the runtime is a C++ library with its own
+// dependencies (libstdc++, fmt, pthreads).
 //
 //===----------------------------------------------------------------------===//
 #include "metac/CodeGen/Pipeline.h"
