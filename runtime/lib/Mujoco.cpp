@@ -87,10 +87,7 @@ public:
           Data->qpos[I] += R * (2 * Draws.uniform(Base + I) - 1);
         for (int I = 0; I < M->nv; ++I)
           Data->qvel[I] += R * Draws.normal((Base + 2 * M->nq) / 2 + I);
-        if (S.Split)
-          mj_step1(M, Data);
-        else
-          mj_forward(M, Data);
+        settle(Data);
         return instability(Data, Data->time);
       });
       if (!Why.empty()) {
@@ -126,10 +123,7 @@ public:
           if (std::string Why = instability(Data, Time); !Why.empty())
             return Why;
         }
-        if (S.Split)
-          mj_step1(M, Data);
-        else
-          mj_forward(M, Data);
+        settle(Data);
         return instability(Data, Data->time);
       });
       if (!Why.empty()) {
@@ -142,6 +136,21 @@ public:
   }
 
 private:
+  /// Brings the sensors up to date with the state (see the file comment),
+  /// checking the state as a physics step would: mj_step1 checks positions
+  /// and velocities, mj_forward checks nothing.
+  void settle(mjData *Data) const {
+    const mjModel *M = S.M.get();
+    if (S.Split) {
+      mj_step1(M, Data);
+      return;
+    }
+    mj_checkPos(M, Data);
+    mj_checkVel(M, Data);
+    mj_forward(M, Data);
+    mj_checkAcc(M, Data);
+  }
+
   /// What went wrong in a simulation, or "": MuJoCo quietly resets a
   /// simulation whose state went bad, and an episode that jumped back to
   /// its start would be a silent wrong answer.

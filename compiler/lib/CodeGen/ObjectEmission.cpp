@@ -29,7 +29,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
-#include "llvm/Transforms/Utils/SplitModule.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <mutex>
 #include <thread>
@@ -104,13 +104,12 @@ bool skipQuadraticLoopPasses(llvm::StringRef pass, llvm::Any ir) {
   return !f || f->size() <= 5000;
 }
 
-/// What cold kernels get instead of O3: scalar cleanups, invariant code
-/// out of loops, redundancy elimination and vectorisation of the loops
-/// that allow it without an epilogue (they are optimised for size).
+/// What cold kernels get instead of O3: scalar cleanups, invariant code out
+/// of loops and redundancy elimination. No vectorisation: their loops are
+/// not rotated (LoopRotate is one of the passes that grow quadratically).
 const char *const kColdPipeline =
     "sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,"
-    "loop-mssa(licm),gvn,loop-vectorize,instcombine<no-verify-fixpoint>,"
-    "simplifycfg,dse";
+    "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg,dse";
 
 /// The LLVM IR of an LLVM-dialect module, for the host CPU, unoptimised.
 std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
@@ -218,8 +217,57 @@ bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
     return false;
   }
   pm.run(module);
-  out.flush();
+  // Checked here: an unchecked write error would abort the process from
+  // the stream's destructor, leaving the temporary objects behind.
+  out.close();
+  if (out.has_error()) {
+    error = "cannot write '" + path.str() + "': " + out.error().message();
+    out.clear_error();
+    return false;
+  }
   return true;
+}
+
+/// Splits a module into `count` parts of about the same number of
+/// instructions (the largest kernels first, each to the lightest part so
+/// far); every definition lives in exactly one part. Internal symbols become
+/// hidden globals, so the parts link into one program without exporting
+/// anything, and are renamed so that they cannot meet a runtime symbol.
+SmallVector<std::unique_ptr<llvm::Module>> splitBySize(llvm::Module &module,
+                                                       unsigned count) {
+  for (llvm::GlobalValue &value : module.global_values())
+    if (!value.isDeclaration() && value.hasLocalLinkage()) {
+      value.setName("__metac_" + value.getName());
+      value.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+  SmallVector<const llvm::Function *> functions;
+  for (const llvm::Function &f : module)
+    if (!f.isDeclaration())
+      functions.push_back(&f);
+  llvm::stable_sort(
+      functions, [](const llvm::Function *a, const llvm::Function *b) {
+        return a->getInstructionCount() > b->getInstructionCount();
+      });
+  llvm::DenseMap<const llvm::GlobalValue *, unsigned> partOf;
+  SmallVector<uint64_t> load(count, 0);
+  for (const llvm::Function *f : functions) {
+    unsigned lightest =
+        std::min_element(load.begin(), load.end()) - load.begin();
+    partOf[f] = lightest;
+    load[lightest] += f->getInstructionCount();
+  }
+  // Global variables (constants, the program text) go to the first part.
+  SmallVector<std::unique_ptr<llvm::Module>> parts;
+  for (unsigned i = 0; i < count; ++i) {
+    llvm::ValueToValueMapTy map;
+    parts.push_back(
+        llvm::CloneModule(module, map, [&](const llvm::GlobalValue *value) {
+          auto it = partOf.find(value);
+          return (it == partOf.end() ? 0 : it->second) == i;
+        }));
+  }
+  return parts;
 }
 
 /// Optimises one part of a split module and writes its object file; runs on
@@ -269,14 +317,12 @@ bool metac::emitObjectFiles(ModuleOp module, unsigned optLevel,
     optimize(*llvmModule, *machine, optLevel);
     return emitObject(*llvmModule, *machine, paths.front(), error);
   }
-  // One part per object file, balanced by size; internal symbols another
-  // part uses become hidden globals, so the parts link into one program.
   SmallVector<llvm::SmallString<0>> parts;
-  llvm::SplitModule(*llvmModule, paths.size(),
-                    [&](std::unique_ptr<llvm::Module> part) {
-                      llvm::raw_svector_ostream os(parts.emplace_back());
-                      llvm::WriteBitcodeToFile(*part, os);
-                    });
+  for (std::unique_ptr<llvm::Module> &part :
+       splitBySize(*llvmModule, paths.size())) {
+    llvm::raw_svector_ostream os(parts.emplace_back());
+    llvm::WriteBitcodeToFile(*part, os);
+  }
   std::vector<std::string> errors(parts.size());
   std::vector<char> ok(parts.size(), 0);
   std::vector<std::thread> threads;

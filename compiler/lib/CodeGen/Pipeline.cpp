@@ -93,9 +93,12 @@ LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
   // the sinusoid MAML kernels more than doubled LLVM's time (IndVarSimplify).
   bufferization::OneShotBufferizationOptions options;
   options.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
+    // The condition under which finalize-memref-to-llvm emits llvm.memcpy.
     auto contiguous = [](Value v) {
       auto type = dyn_cast<MemRefType>(v.getType());
-      return type && memref::isStaticShapeAndContiguousRowMajor(type);
+      return type && (type.getLayout().isIdentity() ||
+                      (type.hasStaticShape() && type.getNumElements() > 0 &&
+                       memref::isStaticShapeAndContiguousRowMajor(type)));
     };
     if (contiguous(from) && contiguous(to))
       b.create<memref::CopyOp>(loc, from, to);
