@@ -355,6 +355,8 @@ bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
     return false;
   }
   std::vector<std::string> args = {*driver, "-o", outputPath.str()};
+  if (*METAC_LINK_FLAG)
+    args.push_back(METAC_LINK_FLAG);
   args.insert(args.end(), objectPaths.begin(), objectPaths.end());
   if (shared)
     args.insert(args.begin() + 1, "-shared");
