@@ -228,6 +228,16 @@ bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
   return true;
 }
 
+/// Optimises a module for the host CPU and writes it as an object file.
+bool optimizeAndEmit(llvm::Module &module, unsigned optLevel,
+                     llvm::StringRef path, std::string &error) {
+  auto machine = hostTargetMachine(optLevel, error);
+  if (!machine)
+    return false;
+  optimize(module, *machine, optLevel);
+  return emitObject(module, *machine, path, error);
+}
+
 /// Splits a module into `count` parts of about the same number of
 /// instructions (the largest kernels first, each to the lightest part so
 /// far); every definition lives in exactly one part. Internal symbols become
@@ -283,11 +293,7 @@ bool compilePart(llvm::StringRef bitcode, unsigned optLevel,
         "a split part does not read back: " + llvm::toString(part.takeError());
     return false;
   }
-  auto machine = hostTargetMachine(optLevel, error);
-  if (!machine)
-    return false;
-  optimize(**part, *machine, optLevel);
-  return emitObject(**part, *machine, path, error);
+  return optimizeAndEmit(**part, optLevel, path, error);
 }
 
 } // namespace
@@ -310,13 +316,8 @@ bool metac::emitObjectFiles(ModuleOp module, unsigned optLevel,
   auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
   if (!llvmModule)
     return false;
-  if (paths.size() == 1) {
-    auto machine = hostTargetMachine(optLevel, error);
-    if (!machine)
-      return false;
-    optimize(*llvmModule, *machine, optLevel);
-    return emitObject(*llvmModule, *machine, paths.front(), error);
-  }
+  if (paths.size() == 1)
+    return optimizeAndEmit(*llvmModule, optLevel, paths.front(), error);
   SmallVector<llvm::SmallString<0>> parts;
   for (std::unique_ptr<llvm::Module> &part :
        splitBySize(*llvmModule, paths.size())) {
