@@ -30,6 +30,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
@@ -309,6 +310,9 @@ int compile() {
     return printModule();
 
   PassManager differentiate(&context);
+  if (failed(applyPassManagerCLOptions(differentiate)))
+    return fail("bad pass manager options");
+  applyDefaultTimingPassManagerCLOptions(differentiate);
   buildDifferentiationPipeline(differentiate);
   if (failed(differentiate.run(*module)))
     return fail("differentiation failed");
@@ -336,6 +340,9 @@ int compile() {
                                           bytesOfArguments(kernel)};
 
   PassManager lower(&context);
+  if (failed(applyPassManagerCLOptions(lower)))
+    return fail("bad pass manager options");
+  applyDefaultTimingPassManagerCLOptions(lower);
   if (failed(buildLoweringPipeline(lower)) || failed(lower.run(*module)))
     return fail("lowering to LLVM failed");
   if (emit == Stage::Lowered)
@@ -412,6 +419,9 @@ int compile() {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerPipelinePasses();
+  // --mlir-timing and friends: where the compiler's own time goes.
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   // `metac run [metac options] FILE.meta [program flags...]`: compile to a
   // temporary executable, run it with the flags, remove it, and exit with
   // its status. While it runs, metac ignores Ctrl-C: the program gets it

@@ -116,6 +116,36 @@ def MetacPlanBuffers : Pass<"metac-plan-buffers", "mlir::ModuleOp"> {
   ];
 }
 
+def MetacOutlineOps : Pass<"metac-outline-ops", "mlir::ModuleOp"> {
+  let summary = "Give each linalg op of a large kernel its own shared function";
+  let description = [{
+    Runs on buffers, after slot planning. In a kernel with at least `min-ops`
+    linalg ops, every top-level linalg op becomes a `func.call` of a private
+    `no_inline` function that holds only that op; constants it uses are
+    copied in, buffers and scalars are arguments. Functions with identical
+    bodies are one function, so the unrolled inner steps, which repeat the
+    same ops on the same shapes, share their code: LLVM's work grows with the
+    distinct ops, not with the steps. A buffer argument is `llvm.noalias`
+    when no other operand of the op is a view of the same allocation.
+
+    Before (in a kernel over the threshold):
+    ```mlir
+    linalg.generic {...} ins(%a : memref<8xf32>) outs(%b : memref<8xf32>) {...}
+    linalg.generic {...} ins(%c : memref<8xf32>) outs(%d : memref<8xf32>) {...}
+    ```
+    After:
+    ```mlir
+    call @metac_op0_generic(%a, %b) : (memref<8xf32>, memref<8xf32>) -> ()
+    call @metac_op0_generic(%c, %d) : (memref<8xf32>, memref<8xf32>) -> ()
+    ```
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
+  let options = [
+    Option<"minOps", "min-ops", "int64_t", "50",
+           "Fewest linalg ops a kernel has for its ops to be outlined">
+  ];
+}
+
 def MetacApproximateMath : Pass<"metac-approximate-math"> {
   let summary = "Replace tanh, exp, log, sin, cos, ... by polynomial approximations";
   let description = [{
