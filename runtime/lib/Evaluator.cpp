@@ -4,6 +4,7 @@
 #include "metac/runtime/Kernels.h"
 #include "metac/runtime/Rng.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace metac::runtime;
@@ -27,6 +28,13 @@ MeanCi metac::runtime::meanAndCi95(const std::vector<double> &Values) {
   return R;
 }
 
+/// The distinct step counts of a list, ascending.
+static std::vector<int64_t> sortedSteps(std::vector<int64_t> Steps) {
+  std::sort(Steps.begin(), Steps.end());
+  Steps.erase(std::unique(Steps.begin(), Steps.end()), Steps.end());
+  return Steps;
+}
+
 std::vector<EvalRow> Evaluator::run(const float *FlatParams, uint64_t Seed,
                                     int64_t Tasks) const {
   const Settings &S = P.settings();
@@ -35,17 +43,37 @@ std::vector<EvalRow> Evaluator::run(const float *FlatParams, uint64_t Seed,
   const size_t PerStep = 1 + P.metrics().size();
   const size_t PerTask = static_cast<size_t>(P.evalOutputs());
   std::vector<EvalRow> Rows;
+  const bool Stepwise = P.adaptsStepwise();
   for (int64_t Shots : S.EvalShots) {
-    const KernelRecord &Eval =
-        P.requireKernel(KernelRecord::Eval, Shots, S.EvalQuery);
     // Each task writes only its own losses; buffers are per worker call.
     std::vector<float> Outputs(static_cast<size_t>(Tasks) * PerTask);
     Pool.parallelFor(static_cast<size_t>(Tasks), [&](size_t I) {
       TaskSplit Support(P, Shots), Query(P, S.EvalQuery);
       uint64_t TaskKey = rng::evalTaskKey(Seed, I, Shots);
       Source.sample(TaskKey, Phase::Evaluation, Support, Query);
-      callEval(P, Eval, FlatParams, Support.pointers(), Query.pointers(),
-               Outputs.data() + I * PerTask);
+      float *Out = Outputs.data() + I * PerTask;
+      if (!Stepwise) {
+        callEval(P, P.requireKernel(KernelRecord::Eval, Shots, S.EvalQuery),
+                 FlatParams, Support.pointers(), Query.pointers(), Out);
+        return;
+      }
+      // One step at a time, measuring after each listed count.
+      const KernelRecord &Step =
+          P.requireKernel(KernelRecord::AdaptStep, Shots);
+      const KernelRecord &Measure =
+          P.requireKernel(KernelRecord::QueryEval, S.EvalQuery);
+      std::vector<float> Params(FlatParams, FlatParams + P.numParameters());
+      std::vector<float> Scratch;
+      int64_t Done = 0;
+      for (int64_t Target : sortedSteps(S.EvalSteps)) {
+        adaptStepwise(P, Step, Params.data(), Support.pointers(), Target - Done,
+                      Scratch);
+        Done = Target;
+        for (size_t K = 0; K < NumSteps; ++K)
+          if (S.EvalSteps[K] == Target)
+            callQueryEval(P, Measure, Params.data(), Query.pointers(),
+                          Out + K * PerStep);
+      }
     });
     for (size_t K = 0; K < NumSteps; ++K) {
       EvalRow Row;

@@ -7,6 +7,8 @@
 
 #include "metac/runtime/Kernels.h"
 
+#include <algorithm>
+
 using namespace metac::runtime;
 
 TaskSplit::TaskSplit(const Program &P, int64_t Rows) : Rows(Rows) {
@@ -70,6 +72,31 @@ void metac::runtime::callAdapt(const Program &P, const KernelRecord &K,
   for (const Parameter &Param : P.parameters())
     if (!Param.IsMeta)
       Args.push_back(AdaptedModel + Param.ModelOffset);
+  P.function(K)(Args.data());
+}
+
+void metac::runtime::adaptStepwise(const Program &P, const KernelRecord &Step,
+                                   float *FlatParams,
+                                   const float *const *Support, int64_t Steps,
+                                   std::vector<float> &Scratch) {
+  Scratch.resize(static_cast<size_t>(P.numModelParameters()));
+  for (int64_t I = 0; I < Steps; ++I) {
+    // A kernel's buffers never overlap: the step writes to Scratch.
+    callAdapt(P, Step, FlatParams, Support, Scratch.data());
+    for (const Parameter &Param : P.parameters())
+      if (!Param.IsMeta)
+        std::copy_n(Scratch.data() + Param.ModelOffset, Param.Size,
+                    FlatParams + Param.Offset);
+  }
+}
+
+void metac::runtime::callQueryEval(const Program &P, const KernelRecord &K,
+                                   const float *FlatParams,
+                                   const float *const *Query, float *Values) {
+  std::vector<void *> Args;
+  pushParams(Args, P, FlatParams);
+  pushData(Args, P, Query);
+  Args.push_back(Values);
   P.function(K)(Args.data());
 }
 

@@ -14,6 +14,7 @@
 #include "metac/runtime/Kernels.h"
 #include "metac/runtime/Program.h"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <mutex>
@@ -148,9 +149,21 @@ int metac_adapt(const float *FlatParams, const float *const *Support,
     requireNonNull(FlatParams, "flat_params");
     requireNonNull(AdaptedModel, "adapted_model_flat");
     requireData(P, reinterpret_cast<const void *const *>(Support), "support");
-    const KernelRecord &K =
-        P.requireKernel(KernelRecord::Adapt, P.settings().Support);
-    callAdapt(P, K, FlatParams, Support, AdaptedModel);
+    const Settings &S = P.settings();
+    if (!P.adaptsStepwise()) {
+      callAdapt(P, P.requireKernel(KernelRecord::Adapt, S.Support), FlatParams,
+                Support, AdaptedModel);
+      return 0;
+    }
+    // The trained number of steps of the one-step kernel.
+    std::vector<float> Params(FlatParams, FlatParams + P.numParameters());
+    std::vector<float> Scratch;
+    adaptStepwise(P, P.requireKernel(KernelRecord::AdaptStep, S.Support),
+                  Params.data(), Support, S.InnerSteps, Scratch);
+    for (const Parameter &Param : P.parameters())
+      if (!Param.IsMeta)
+        std::copy_n(Params.data() + Param.Offset, Param.Size,
+                    AdaptedModel + Param.ModelOffset);
     return 0;
   });
 }

@@ -44,6 +44,10 @@ static const char *kindName(KernelRecord::Kind K) {
     return "surrogate";
   case KernelRecord::Reward:
     return "reward";
+  case KernelRecord::AdaptStep:
+    return "adapt_step";
+  case KernelRecord::QueryEval:
+    return "query_eval";
   }
   return "?";
 }
@@ -689,10 +693,14 @@ void DescriptorParser::parseKernel() {
     K.K = KernelRecord::Surrogate;
   else if (Kind == "reward")
     K.K = KernelRecord::Reward;
+  else if (Kind == "adapt_step")
+    K.K = KernelRecord::AdaptStep;
+  else if (Kind == "query_eval")
+    K.K = KernelRecord::QueryEval;
   else
     fail(fmt::format("unknown kernel kind '{}' (expected sample, meta_grad, "
-                     "adapt, eval, reset, step, reward, policy, trpo_hvp or "
-                     "surrogate)",
+                     "adapt, adapt_step, eval, query_eval, reset, step, "
+                     "reward, policy, trpo_hvp or surrogate)",
                      Kind));
   size_t Sizes = hasTwoSizes(K.K) ? 2 : 1;
   if (Tokens.size() != 3 + Sizes)
@@ -750,11 +758,18 @@ void Program::validate() {
       Fail("`list eval_shots` without `list eval_steps`");
     Need(KernelRecord::Sample, Config.EvalQuery, 0,
          "to sample evaluation query sets");
+    if (adaptsStepwise())
+      Need(KernelRecord::QueryEval, Config.EvalQuery, 0,
+           "for evaluation (the program adapts stepwise)");
     for (int64_t S : Config.EvalShots) {
       Need(KernelRecord::Sample, S, 0,
            fmt::format("for evaluation with {} shots", S));
-      Need(KernelRecord::Eval, S, Config.EvalQuery,
-           fmt::format("for evaluation with {} shots", S));
+      if (adaptsStepwise())
+        Need(KernelRecord::AdaptStep, S, 0,
+             fmt::format("for evaluation with {} shots", S));
+      else
+        Need(KernelRecord::Eval, S, Config.EvalQuery,
+             fmt::format("for evaluation with {} shots", S));
     }
   }
 

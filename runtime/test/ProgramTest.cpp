@@ -260,10 +260,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "adam betas must lie in [0, 1)"},
         BadLine{13, "optimizer adam lr 0.1 beta1 0.9 beta2 0.9 eps 0",
                 "adam eps must be positive"},
-        BadLine{
-            14, "kernel 0 fused 3",
-            "unknown kernel kind 'fused' (expected sample, meta_grad, "
-            "adapt, eval, reset, step, reward, policy, trpo_hvp or surrogate)"},
+        BadLine{14, "kernel 0 fused 3",
+                "unknown kernel kind 'fused' (expected sample, meta_grad, "
+                "adapt, adapt_step, eval, query_eval, reset, step, reward, "
+                "policy, trpo_hvp or surrogate)"},
         BadLine{14, "kernel 0 sample 3 4",
                 "kernel kind sample takes 1 size, found 2"},
         BadLine{16, "kernel 2 meta_grad 3",
@@ -280,6 +280,22 @@ INSTANTIATE_TEST_SUITE_P(
                 "(records must follow the order given in "
                 "metac/abi.h)"},
         BadLine{2, "metac-program 1", "duplicate header"}));
+
+// A stepwise program (an `adapt_step` kernel for the support size) evaluates
+// with `adapt_step` per shot count and `query_eval`, not `eval` kernels.
+TEST(ProgramTest, StepwiseKernels) {
+  std::vector<std::string> Lines = validLines();
+  Lines[16] = "kernel 3 adapt_step 3";
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor: no `kernel <id> query_eval 4` record "
+            "(needed for evaluation (the program adapts stepwise))");
+  Lines.insert(Lines.begin() + 17, "kernel 4 query_eval 4");
+  EXPECT_EQ(parseError(join(Lines)), "");
+  Lines[11] = "list eval_shots 3 4";
+  EXPECT_EQ(parseError(join(Lines)),
+            "bad program descriptor: no `kernel <id> adapt_step 4` record "
+            "(needed for evaluation with 4 shots)");
+}
 
 TEST(ProgramTest, TextAfterEnd) {
   EXPECT_EQ(parseError(join(validLines()) + "kernel 9 sample 9\n"),

@@ -349,6 +349,10 @@ private:
   LogicalResult genMetaGradKernel(int64_t s, int64_t q);
   LogicalResult genAdaptKernel(int64_t s);
   LogicalResult genEvalKernel(int64_t s, int64_t q);
+  bool adaptsStepwise();
+  LogicalResult genAdaptStepKernel(int64_t s);
+  LogicalResult genQueryEvalKernel(int64_t q);
+  Value concatScalars(ArrayRef<Value> scalars, SMLoc where);
   func::FuncOp beginKernel(StringRef name, ArrayRef<Type> inputs,
                            StringRef kind);
   void endKernel(func::FuncOp fn, ArrayRef<Value> results);
@@ -2792,20 +2796,108 @@ LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
       losses.push_back(reshape(value->value, {1}, m->getLoc()));
     }
   }
-  Value all = losses.front();
-  // Concatenate the scalars by padding each into place and summing.
-  if (losses.size() > 1) {
-    int64_t count = losses.size();
-    Location l = loc(objective->getLoc());
-    all = Value();
-    for (auto [i, v] : llvm::enumerate(losses)) {
-      Value placed = builder.create<meta::PadOp>(
-          l, f32({count}), v, builder.getDenseI64ArrayAttr({(int64_t)i}));
-      all = all ? builder.create<meta::AddOp>(l, all, placed).getResult()
-                : placed;
-    }
+  endKernel(k.fn, {concatScalars(losses, objective->getLoc())});
+  return success();
+}
+
+Value MLIRGenImpl::concatScalars(ArrayRef<Value> scalars, SMLoc where) {
+  if (scalars.size() == 1)
+    return scalars.front();
+  // Pad each into place and sum.
+  int64_t count = scalars.size();
+  Location l = loc(where);
+  Value all;
+  for (auto [i, v] : llvm::enumerate(scalars)) {
+    Value placed = builder.create<meta::PadOp>(
+        l, f32({count}), v, builder.getDenseI64ArrayAttr({(int64_t)i}));
+    all =
+        all ? builder.create<meta::AddOp>(l, all, placed).getResult() : placed;
   }
-  endKernel(k.fn, {all});
+  return all;
+}
+
+/// Collects the names assigned anywhere in `block`, nested repeats included.
+static void collectAssignedNames(const metac::Block &block,
+                                 SmallVectorImpl<StringRef> &names,
+                                 bool &draws) {
+  for (const StmtPtr &stmt : block) {
+    if (auto *assign = dyn_cast<AssignStmt>(stmt.get()))
+      names.push_back(assign->getName());
+    else if (auto *repeat = dyn_cast<RepeatStmt>(stmt.get()))
+      collectAssignedNames(repeat->getBody(), names, draws);
+    else if (isa<DrawStmt>(stmt.get()))
+      draws = true;
+  }
+}
+
+bool MLIRGenImpl::adaptsStepwise() {
+  // k steps are then one step applied k times: adapt is a single repeat
+  // whose body sees no step index, draws nothing, and carries nothing from
+  // one step to the next but the parameters. The objective and metrics see
+  // only the adapted parameters and the query set.
+  if (adapt->getBody().size() != 1 || !innerLoop ||
+      adapt->getBody().stmts.front().get() != innerLoop ||
+      innerLoop->getIndexName() || objective->hasSupportArguments() ||
+      llvm::any_of(metrics, [](const MetricItem *m) {
+        return m->hasSupportArguments();
+      }))
+    return false;
+  SmallVector<StringRef> assigned;
+  bool draws = false;
+  collectAssignedNames(innerLoop->getBody(), assigned, draws);
+  if (draws)
+    return false;
+  StringRef theta = adapt->getParamsName().name;
+  StringRef data = adapt->getDataName().name;
+  // A name the step assigns but that exists before adapt runs would carry
+  // its value into the next step.
+  return llvm::all_of(assigned, [&](StringRef name) {
+    return name == theta || (name != data && !scope.lookup(name) &&
+                             llvm::none_of(learner->getItemsOf<MetaItem>(),
+                                           [&](const MetaItem *m) {
+                                             return m->getName() == name;
+                                           }));
+  });
+}
+
+LogicalResult MLIRGenImpl::genAdaptStepKernel(int64_t s) {
+  TaskKernel k = beginTaskKernel("adapt_step", s, std::nullopt);
+  scope.push();
+  bindMetaParams(k.params.drop_front(modelParams.size()));
+  OptVal adapted = runAdapt(paramsRecord(k.params), k.support, 1);
+  scope.pop();
+  if (!adapted)
+    return failure();
+  SmallVector<Value> results;
+  for (auto &[n, v] : adapted->leaves)
+    results.push_back(v);
+  endKernel(k.fn, results);
+  return success();
+}
+
+LogicalResult MLIRGenImpl::genQueryEvalKernel(int64_t q) {
+  SmallVector<Type> inputs = paramTypes();
+  size_t numParams = inputs.size();
+  auto query = dataTypes(q);
+  inputs.append(query.begin(), query.end());
+  func::FuncOp fn = beginKernel("query_eval_" + std::to_string(q), inputs,
+                                "query_eval " + std::to_string(q));
+  auto args = fn.getArguments();
+  ValueRange params = args.take_front(numParams);
+  Val queryRecord = dataRecord(args.drop_front(numParams));
+  // The parameters as they are: the runtime has adapted them already.
+  SmallVector<Value> values;
+  OptVal loss = metaObjective(params, Val(), queryRecord, 0);
+  if (!loss)
+    return failure();
+  values.push_back(reshape(loss->value, {1}, objective->getLoc()));
+  for (const MetricItem *m : metrics) {
+    OptVal value = metaObjective(params, Val(), queryRecord, 0, m);
+    if (!value)
+      return failure();
+    values.push_back(reshape(value->value, {1}, m->getLoc()));
+  }
+  endKernel(fn, {concatScalars(values, objective->getLoc())});
   return success();
 }
 
@@ -3948,12 +4040,28 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       if (failed(genSampleKernel(n)))
         return nullptr;
   if (!env) {
-    if (failed(genMetaGradKernel(settings["support"], settings["query"])) ||
-        failed(genAdaptKernel(settings["support"])))
+    if (failed(genMetaGradKernel(settings["support"], settings["query"])))
       return nullptr;
-    for (int64_t s : evalShots)
-      if (failed(genEvalKernel(s, settings["eval_query"])))
+    // Evaluation runs up to the largest evaluated step count, and the
+    // embedding API's adapt the trained count: unrolled, every step is
+    // code. When one step applied k times is k steps, the kernels hold one
+    // step and the runtime repeats it.
+    if (adaptsStepwise()) {
+      std::set<int64_t> shots(evalShots.begin(), evalShots.end());
+      shots.insert(settings["support"]);
+      for (int64_t s : shots)
+        if (failed(genAdaptStepKernel(s)))
+          return nullptr;
+      if (!evalShots.empty() &&
+          failed(genQueryEvalKernel(settings["eval_query"])))
         return nullptr;
+    } else {
+      if (failed(genAdaptKernel(settings["support"])))
+        return nullptr;
+      for (int64_t s : evalShots)
+        if (failed(genEvalKernel(s, settings["eval_query"])))
+          return nullptr;
+    }
   }
 
   info.learnerName = learner->getName().str();

@@ -365,28 +365,65 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
     };
   } else {
     // d/dθ L_q(adapt(θ)) with stop_grad inside adapt = ∇L_q at φ = adapt(θ).
+    // A stepwise program has one-step and query kernels instead of the
+    // unrolled adapt and eval kernels.
     auto adapt =
         module.lookupSymbol<func::FuncOp>("adapt_" + std::to_string(s));
     auto eval = module.lookupSymbol<func::FuncOp>(
         llvm::formatv("eval_{0}_{1}", s, q).str());
-    if (!adapt || !eval)
+    auto step =
+        module.lookupSymbol<func::FuncOp>("adapt_step_" + std::to_string(s));
+    auto query =
+        module.lookupSymbol<func::FuncOp>("query_eval_" + std::to_string(q));
+    auto program = module->getAttrOfType<StringAttr>("metac.program");
+    bool stepwise = !adapt && !eval && step && query;
+    if (!stepwise && (!adapt || !eval))
       return llvm::errs() << "meta-fdcheck: no adapt/eval kernel\n", 2;
     // The evaluation kernel's first loss must be the one after 0 steps.
-    auto program = module->getAttrOfType<StringAttr>("metac.program");
-    if (!program || !program.getValue().contains("\nlist eval_steps 0"))
+    if (!stepwise &&
+        (!program || !program.getValue().contains("\nlist eval_steps 0")))
       return llvm::errs() << "meta-fdcheck: --first-order needs evaluation "
                              "steps starting with 0\n",
              2;
-    std::vector<RefTensor> a(args);
-    a.insert(a.end(), data.begin(), data.begin() + numData);
-    std::vector<RefTensor> phi = run(adapt, a);
+    int64_t innerSteps = 1;
+    if (stepwise) {
+      StringRef text = program ? program.getValue() : "";
+      StringRef record = "\nsetting inner_steps ";
+      size_t at = text.find(record);
+      if (at == StringRef::npos ||
+          text.substr(at + record.size()).consumeInteger(10, innerSteps))
+        return llvm::errs() << "meta-fdcheck: no inner_steps setting\n", 2;
+    }
+    std::vector<RefTensor> supportData(data.begin(), data.begin() + numData);
+    std::vector<RefTensor> phi;
+    if (stepwise) {
+      std::vector<RefTensor> theta = args;
+      phi.assign(args.begin(), args.begin() + step.getNumResults());
+      for (int64_t k = 0; k < innerSteps; ++k) {
+        std::vector<RefTensor> a(theta);
+        a.insert(a.end(), supportData.begin(), supportData.end());
+        std::vector<RefTensor> next = run(step, a);
+        for (unsigned i = 0; i < next.size(); ++i)
+          theta[i] = next[i];
+        phi = std::move(next);
+      }
+    } else {
+      std::vector<RefTensor> a(args);
+      a.insert(a.end(), supportData.begin(), supportData.end());
+      phi = run(adapt, a);
+    }
     checked = phi.size(); // model parameters only
     point = args;
     for (unsigned i = 0; i < checked; ++i)
       point[i] = phi[i];
-    loss = [&](const std::vector<RefTensor> &p) {
-      // The evaluation kernel's first entry is the objective after 0 steps.
-      return run(eval, withParams(p))[0].data[0];
+    loss = [&, stepwise](const std::vector<RefTensor> &p) {
+      if (!stepwise)
+        // The evaluation kernel's first entry is the objective after 0
+        // steps.
+        return run(eval, withParams(p))[0].data[0];
+      std::vector<RefTensor> a(p);
+      a.insert(a.end(), data.begin() + numData, data.end());
+      return run(query, a)[0].data[0];
     };
   }
   if (checked == 0)

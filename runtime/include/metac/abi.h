@@ -43,6 +43,8 @@ typedef void (*metac_kernel_fn)(void **args);
 ///   kernel <id> meta_grad <n_support> <n_query>
 ///   kernel <id> adapt <n_support>
 ///   kernel <id> eval <n_support> <n_query>
+///   kernel <id> adapt_step <n_support>
+///   kernel <id> query_eval <n_query>
 ///   end
 ///
 /// <shape> is `scalar` or dimensions joined by `x` (`1x40`). <init> is one of
@@ -68,6 +70,11 @@ typedef void (*metac_kernel_fn)(void **args);
 ///                   float per metric record)]
 ///                  The objective (and metrics) after k inner steps, for
 ///                  each k listed.
+///   adapt_step s   like adapt s, one inner step. A program whose steps
+///                  depend on nothing but the parameters has these instead
+///                  of adapt and eval kernels; the runtime repeats them.
+///   query_eval q   [param_0 .. param_{P-1}, query data..., out values (the
+///                   loss, then one float per metric record)]
 const char *metac_program(void);
 
 /// The kernel table, indexed by the ids in the descriptor's kernel records.

@@ -57,6 +57,19 @@ float callMetaGrad(const Program &P, const KernelRecord &K,
 void callAdapt(const Program &P, const KernelRecord &K, const float *FlatParams,
                const float *const *Support, float *AdaptedModel);
 
+/// Adapts FlatParams (all parameters) on Support in place: Steps runs of
+/// `adapt_step s` (s = Support's rows), each rewriting the model
+/// parameters. Scratch holds the step's output between runs.
+void adaptStepwise(const Program &P, const KernelRecord &Step,
+                   float *FlatParams, const float *const *Support,
+                   int64_t Steps, std::vector<float> &Scratch);
+
+/// Runs `query_eval q`: writes 1 + metrics floats into Values: the objective
+/// of FlatParams on Query, then each metric.
+void callQueryEval(const Program &P, const KernelRecord &K,
+                   const float *FlatParams, const float *const *Query,
+                   float *Values);
+
 /// Runs `eval s q`: writes Program::evalOutputs() floats into Losses: per
 /// eval_steps entry, the loss, then each metric.
 void callEval(const Program &P, const KernelRecord &K, const float *FlatParams,

@@ -62,7 +62,8 @@ struct DataTensor {
 };
 
 /// One `kernel` record. N0 and N1 are the sizes after the kind: `sample n`
-/// (N0 = n), `meta_grad s q`, `adapt s` (N0 = s), `eval s q`.
+/// (N0 = n), `meta_grad s q`, `adapt s` (N0 = s), `eval s q`, `adapt_step s`,
+/// `query_eval q` (N0 = q).
 struct KernelRecord {
   /// Reset, Step and Policy take an episode count; TrpoHvp and Surrogate
   /// (trajectory rows) two sizes like MetaGrad.
@@ -77,7 +78,11 @@ struct KernelRecord {
     TrpoHvp,
     Surrogate,
     /// A simulator's environment: (obs, action, readings) -> reward, done.
-    Reward
+    Reward,
+    /// One inner step, which the runtime repeats (stepwise programs).
+    AdaptStep,
+    /// The objective and metrics of given parameters on a query set.
+    QueryEval
   };
   int64_t Id = 0;
   Kind K = Sample;
@@ -226,6 +231,11 @@ public:
 
   /// Whether the program defines an evaluation protocol.
   bool hasEvaluation() const { return !Config.EvalShots.empty(); }
+  /// Whether adaptation is one `adapt_step` kernel repeated by the runtime
+  /// (instead of `adapt` and `eval` kernels with the steps unrolled).
+  bool adaptsStepwise() const {
+    return findKernel(KernelRecord::AdaptStep, Config.Support) != nullptr;
+  }
 
   /// The kernel record of the given kind and sizes, or null.
   const KernelRecord *findKernel(KernelRecord::Kind K, int64_t N0,
