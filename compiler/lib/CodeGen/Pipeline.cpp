@@ -72,11 +72,12 @@ static const char *const kBufferPipeline =
     // Loops, then LLVM. Passes that need no module run per kernel, on all
     // cores (sinusoid MAML: lowering 1.4 -> 1.1 s wall, the same LLVM IR; the
     // last canonicalisation leaves the kernel table's initialiser as built).
-    "func.func(convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+    "func.func(metac-vectorize-matmul,convert-linalg-to-loops,lower-affine,"
+    "convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,"
     // Transcendentals as arithmetic, so that their loops vectorise.
     "metac-approximate-math),"
-    "finalize-memref-to-llvm{use-aligned-alloc=1},"
+    "convert-vector-to-llvm,finalize-memref-to-llvm{use-aligned-alloc=1},"
     "func.func(convert-math-to-llvm),convert-math-to-libm,"
     "func.func(convert-arith-to-llvm),"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"

@@ -146,6 +146,45 @@ def MetacOutlineOps : Pass<"metac-outline-ops", "mlir::ModuleOp"> {
   ];
 }
 
+def MetacVectorizeMatmul
+    : Pass<"metac-vectorize-matmul", "mlir::func::FuncOp"> {
+  let summary = "Matrix products with short rows keep each output row in registers";
+  let description = [{
+    Runs on buffers. A `linalg.generic` product marked `metac.contraction`
+    in the row-update order (i, k, j), on f32 buffers with contiguous rows of
+    a width that is a multiple of 8 and at most `max-width`, becomes a loop
+    over the rows of C that loads the row once as one vector, adds
+    `broadcast(A[i, k]) * B[k, :]` for every k with `vector.fma`, and stores
+    it once. As loops, LLVM vectorised along the row but loaded and stored
+    C's row for every k.
+
+    Before:
+    ```mlir
+    linalg.generic {indexing_maps = [(i, k), (k, j), (i, j)], ...}
+        ins(%a, %b : memref<10x40xf32>, memref<40x40xf32>)
+        outs(%c : memref<10x40xf32>) attrs = {metac.contraction} {...}
+    ```
+    After:
+    ```mlir
+    scf.for %i = %c0 to %c10 step %c1 {
+      %row = vector.load %c[%i, %c0] : memref<10x40xf32>, vector<40xf32>
+      %sum = scf.for %k = %c0 to %c40 step %c1 iter_args(%acc = %row) {
+        ... vector.fma %splat, %brow, %acc : vector<40xf32>
+      }
+      vector.store %sum, %c[%i, %c0] : memref<10x40xf32>, vector<40xf32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"maxWidth", "max-width", "int64_t", "64",
+           "Widest row (in floats) held in registers">
+  ];
+}
+
 def MetacApproximateMath : Pass<"metac-approximate-math"> {
   let summary = "Replace tanh, exp, log, sin, cos, ... by polynomial approximations";
   let description = [{
