@@ -1,4 +1,5 @@
 // RUN: meta-opt %s -meta-lower-to-linalg | FileCheck %s
+// RUN: meta-opt %s -meta-lower-to-linalg | FileCheck %s --check-prefix=MAPS
 // meta ops become linalg on tensors; elementwise ops are linalg.generic so
 // that linalg-fuse-elementwise-ops can fuse them.
 
@@ -67,4 +68,18 @@ func.func @large_matmul(%a: tensor<64x32xf32>, %b: tensor<32x40xf32>) -> tensor<
   // CHECK: meta.matmul %{{.*}}, %{{.*}} : tensor<64x32xf32>, tensor<32x40xf32> -> tensor<64x40xf32>
   %c = meta.matmul %a, %b : tensor<64x32xf32>, tensor<32x40xf32> -> tensor<64x40xf32>
   return %c : tensor<64x40xf32>
+}
+
+// A row-update product whose left side is a transpose reads the transposed
+// matrix in place (A[i, k] at X[k, i]); the copy is left dead.
+// MAPS: #[[XMAP:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1, d0)>
+// MAPS-LABEL: func @transposed_lhs
+// MAPS: linalg.generic {indexing_maps = [#[[XMAP]], {{.*}}ins(%arg0, %arg1 : tensor<2x4xf32>, tensor<2x16xf32>)
+// CHECK-LABEL: func @transposed_lhs
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x4xf32>)
+// CHECK: linalg.generic {indexing_maps = [{{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}}ins(%arg0, %arg1 : tensor<2x4xf32>, tensor<2x16xf32>){{.*}}metac.contraction
+func.func @transposed_lhs(%x: tensor<2x4xf32>, %w: tensor<2x16xf32>) -> tensor<4x16xf32> {
+  %xt = meta.transpose %x, [1, 0] : tensor<2x4xf32> -> tensor<4x2xf32>
+  %h = meta.matmul %xt, %w : tensor<4x2xf32>, tensor<2x16xf32> -> tensor<4x16xf32>
+  return %h : tensor<4x16xf32>
 }

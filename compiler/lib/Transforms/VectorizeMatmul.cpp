@@ -55,8 +55,10 @@ bool isRowUpdateProduct(linalg::GenericOp op) {
   auto map = [&](AffineExpr a, AffineExpr b) {
     return AffineMap::get(3, 0, {a, b}, ctx);
   };
-  SmallVector<AffineMap> expected{map(i, k), map(k, j), map(i, j)};
-  if (op.getIndexingMapsArray() != expected)
+  // A may be read transposed: A[i, k] at X[k, i].
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if ((maps[0] != map(i, k) && maps[0] != map(k, i)) || maps[1] != map(k, j) ||
+      maps[2] != map(i, j))
     return false;
   auto it = op.getIteratorTypesArray();
   if (it[0] != utils::IteratorType::parallel ||
@@ -110,7 +112,10 @@ struct MetacVectorizeMatmulPass
           c = op.getDpsInits()[0];
     auto cType = cast<MemRefType>(c.getType());
     int64_t rows = cType.getDimSize(0), width = cType.getDimSize(1);
-    int64_t depth = cast<MemRefType>(a.getType()).getDimSize(1);
+    AffineExpr d0 = getAffineDimExpr(0, op.getContext());
+    bool transposedA = op.getIndexingMapsArray()[0].getResult(0) != d0;
+    int64_t depth =
+        cast<MemRefType>(a.getType()).getDimSize(transposedA ? 0 : 1);
     // One vector per 8 columns: LLVM scalarised a single <40 x float>.
     auto chunkType = VectorType::get({kLanes}, b.getF32Type());
     int64_t chunks = width / kLanes;
@@ -121,29 +126,48 @@ struct MetacVectorizeMatmulPass
     SmallVector<Value> columns;
     for (int64_t j = 0; j < chunks; ++j)
       columns.push_back(index(j * kLanes));
+    // Two rows at a time when their accumulators fit the 16 vector
+    // registers of AVX2 beside a row of B and two broadcasts: each row of B
+    // loaded then serves both.
+    int64_t block = rows % 2 == 0 && 2 * chunks <= 12 ? 2 : 1;
     b.create<scf::ForOp>(
-        loc, zero, index(rows), one, ValueRange{},
-        [&](OpBuilder &b, Location loc, Value i, ValueRange) {
+        loc, zero, index(rows), index(block), ValueRange{},
+        [&](OpBuilder &b, Location loc, Value i0, ValueRange) {
+          SmallVector<Value> rowIndex{i0};
+          if (block == 2)
+            rowIndex.push_back(b.create<arith::AddIOp>(loc, i0, one));
+          // acc[r * chunks + c]: row r of the block, columns chunk c.
           SmallVector<Value> acc;
-          for (Value col : columns)
-            acc.push_back(b.create<vector::LoadOp>(loc, chunkType, c,
-                                                   ValueRange{i, col}));
+          for (Value i : rowIndex)
+            for (Value col : columns)
+              acc.push_back(b.create<vector::LoadOp>(loc, chunkType, c,
+                                                     ValueRange{i, col}));
           auto inner = b.create<scf::ForOp>(
               loc, zero, index(depth), one, acc,
               [&](OpBuilder &b, Location loc, Value k, ValueRange carried) {
-                Value x = b.create<memref::LoadOp>(loc, a, ValueRange{i, k});
-                Value splat = b.create<vector::BroadcastOp>(loc, chunkType, x);
-                SmallVector<Value> sums;
-                for (auto [col, partial] : llvm::zip(columns, carried)) {
+                SmallVector<Value> splats;
+                for (Value i : rowIndex) {
+                  Value x = b.create<memref::LoadOp>(
+                      loc, a,
+                      transposedA ? ValueRange{k, i} : ValueRange{i, k});
+                  splats.push_back(
+                      b.create<vector::BroadcastOp>(loc, chunkType, x));
+                }
+                SmallVector<Value> sums(carried.begin(), carried.end());
+                for (auto [ci, col] : llvm::enumerate(columns)) {
                   Value row = b.create<vector::LoadOp>(loc, chunkType, bMat,
                                                        ValueRange{k, col});
-                  sums.push_back(
-                      b.create<vector::FMAOp>(loc, splat, row, partial));
+                  for (auto [r, splat] : llvm::enumerate(splats)) {
+                    Value &sum = sums[r * chunks + ci];
+                    sum = b.create<vector::FMAOp>(loc, splat, row, sum);
+                  }
                 }
                 b.create<scf::YieldOp>(loc, sums);
               });
-          for (auto [col, sum] : llvm::zip(columns, inner.getResults()))
-            b.create<vector::StoreOp>(loc, sum, c, ValueRange{i, col});
+          for (auto [r, i] : llvm::enumerate(rowIndex))
+            for (auto [ci, col] : llvm::enumerate(columns))
+              b.create<vector::StoreOp>(loc, inner.getResult(r * chunks + ci),
+                                        c, ValueRange{i, col});
           b.create<scf::YieldOp>(loc);
         });
     op.erase();
