@@ -83,3 +83,13 @@ func.func @transposed_lhs(%x: tensor<2x4xf32>, %w: tensor<2x16xf32>) -> tensor<4
   %h = meta.matmul %xt, %w : tensor<4x2xf32>, tensor<2x16xf32> -> tensor<4x16xf32>
   return %h : tensor<4x16xf32>
 }
+
+// A narrow product (fewer than 16 columns) reads Bᵀ row by row; when B is a
+// transpose, Bᵀ is its source and no copy is made.
+// CHECK-LABEL: func @transposed_narrow_rhs
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}}ins(%arg0, %arg1 : tensor<4x2xf32>, tensor<3x2xf32>){{.*}}metac.contraction
+func.func @transposed_narrow_rhs(%x: tensor<4x2xf32>, %w: tensor<3x2xf32>) -> tensor<4x3xf32> {
+  %wt = meta.transpose %w, [1, 0] : tensor<3x2xf32> -> tensor<2x3xf32>
+  %h = meta.matmul %x, %wt : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+  return %h : tensor<4x3xf32>
+}

@@ -358,13 +358,17 @@ Value buildMatmul(OpBuilder &b, Location loc, meta::MatmulOp m) {
         b, loc, type, ValueRange{lhs, m.getRhs()}, maps, fma, {par, red, par},
         AffineMap::get(3, 0, {d0, d2}, ctx), zeros(b, loc, type)));
   }
-  // Bᵀ, then d0 = i, d1 = j, d2 = k.
-  auto bType = cast<RankedTensorType>(m.getRhs().getType());
-  auto btType = RankedTensorType::get(
-      {bType.getDimSize(1), bType.getDimSize(0)}, bType.getElementType());
-  Value bt = buildGeneric(
-      b, loc, btType, m.getRhs(), AffineMap::get(2, 0, {d1, d0}, ctx),
-      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  // Bᵀ, then d0 = i, d1 = j, d2 = k. When B is itself a transpose, Bᵀ is
+  // its source: no copy either way.
+  Value bt = transposedSource(m.getRhs());
+  if (!bt) {
+    auto bType = cast<RankedTensorType>(m.getRhs().getType());
+    auto btType = RankedTensorType::get(
+        {bType.getDimSize(1), bType.getDimSize(0)}, bType.getElementType());
+    bt = buildGeneric(b, loc, btType, m.getRhs(),
+                      AffineMap::get(2, 0, {d1, d0}, ctx),
+                      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  }
   SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d2}, ctx),
                                  AffineMap::get(3, 0, {d1, d2}, ctx)};
   return markContraction(buildGeneric(
