@@ -60,6 +60,24 @@ func.func @transposed_lhs(%x: memref<3x5xf32>, %b: memref<3x8xf32>, %c: memref<5
   return
 }
 
+// B and C are views of one buffer: C's rows could not be held in registers
+// while B is read, so the product stays linalg.
+// CHECK-LABEL: func.func @shared_buffer
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+func.func @shared_buffer(%a: memref<4x3xf32>, %buf: memref<7x16xf32>) {
+  %b = memref.subview %buf[0, 0] [3, 16] [1, 1] : memref<7x16xf32> to memref<3x16xf32, strided<[16, 1]>>
+  %c = memref.subview %buf[3, 0] [4, 16] [1, 1] : memref<7x16xf32> to memref<4x16xf32, strided<[16, 1], offset: 48>>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<4x3xf32>, memref<3x16xf32, strided<[16, 1]>>) outs(%c : memref<4x16xf32, strided<[16, 1], offset: 48>>) attrs = {metac.contraction} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // CHECK-LABEL: func.func @left_alone
 // CHECK-COUNT-4: linalg.generic
 // CHECK-NOT: vector.

@@ -31,6 +31,8 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <limits>
+
 namespace metac {
 #define GEN_PASS_DEF_METACOUTLINEOPS
 #include "metac/Transforms/Passes.h.inc"
@@ -39,20 +41,6 @@ namespace metac {
 using namespace mlir;
 
 namespace {
-
-/// The allocation (slot, kernel argument) a buffer is a view of.
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
-                 memref::ReinterpretCastOp>(def))
-      v = def->getOperand(0);
-    else
-      break;
-  }
-  return v;
-}
 
 /// Whether a buffer can cross a call as a bare pointer (the kernels' calling
 /// convention): static shape, strides and offset.
@@ -123,9 +111,9 @@ bool Outliner::outline(linalg::LinalgOp linalgOp) {
   DenseMap<Value, unsigned> rootUses;
   for (Value v : arguments)
     if (isa<MemRefType>(v.getType()))
-      ++rootUses[rootOf(v)];
+      ++rootUses[metac::rootAllocation(v)];
   for (auto [i, v] : llvm::enumerate(arguments))
-    if (isa<MemRefType>(v.getType()) && rootUses[rootOf(v)] == 1)
+    if (isa<MemRefType>(v.getType()) && rootUses[metac::rootAllocation(v)] == 1)
       fn.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
                     b.getUnitAttr());
 
@@ -142,7 +130,14 @@ bool Outliner::outline(linalg::LinalgOp linalgOp) {
   std::string key;
   {
     llvm::raw_string_ostream os(key);
-    fn->print(os, OpPrintingFlags().useLocalScope());
+    // Explicit flags: a tool's --mlir-print-* options (meta-opt registers
+    // them) must not drop regions, elide attributes or add locations here.
+    OpPrintingFlags flags;
+    flags.useLocalScope()
+        .skipRegions(false)
+        .elideLargeElementsAttrs(std::numeric_limits<int64_t>::max())
+        .enableDebugInfo(false, false);
+    fn->print(os, flags);
   }
   auto [it, isNew] = byBody.try_emplace(key, fn);
   if (isNew) {

@@ -70,6 +70,12 @@ bool isRowUpdateProduct(linalg::GenericOp op) {
         return type && hasContiguousRows(type);
       }))
     return false;
+  // C's rows stay in registers until the end: C must not share memory with
+  // A or B (bufferization never makes it so; a hand-written input could).
+  Value c = metac::rootAllocation(op.getDpsInits()[0]);
+  if (c == metac::rootAllocation(op.getDpsInputs()[0]) ||
+      c == metac::rootAllocation(op.getDpsInputs()[1]))
+    return false;
   // The body must be out + in0 * in1.
   Block &body = op.getRegion().front();
   if (body.getOperations().size() != 3)

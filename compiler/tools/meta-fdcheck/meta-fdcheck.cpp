@@ -416,7 +416,9 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
     point = args;
     for (unsigned i = 0; i < checked; ++i)
       point[i] = phi[i];
-    loss = [&, stepwise](const std::vector<RefTensor> &p) {
+    // The kernels by value: they are locals of this block, and loss runs
+    // after it.
+    loss = [&, stepwise, eval, query](const std::vector<RefTensor> &p) {
       if (!stepwise)
         // The evaluation kernel's first entry is the objective after 0
         // steps.

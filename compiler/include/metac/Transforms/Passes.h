@@ -12,6 +12,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/Pass.h"
 
 #include "metac/Dialect/MetaDialect.h"
@@ -22,6 +23,21 @@ namespace metac {
 
 #define GEN_PASS_REGISTRATION
 #include "metac/Transforms/Passes.h.inc"
+
+/// The allocation (a slot, a kernel argument) a buffer is a view of.
+inline mlir::Value rootAllocation(mlir::Value v) {
+  while (mlir::Operation *def = v.getDefiningOp()) {
+    if (auto view = llvm::dyn_cast<mlir::ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (llvm::isa<mlir::memref::CollapseShapeOp,
+                       mlir::memref::ExpandShapeOp, mlir::memref::CastOp,
+                       mlir::memref::ReinterpretCastOp>(def))
+      v = def->getOperand(0);
+    else
+      break;
+  }
+  return v;
+}
 
 /// Whether a matrix product is computed by the runtime's Eigen GEMM
 /// (metac-lower-to-runtime-calls) rather than by generated loops: products
