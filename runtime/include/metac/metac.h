@@ -63,8 +63,9 @@ float metac_meta_loss_grad(const float *flat_params,
 /** Adapts the model to a support set of metac_support_size() examples and
  *  writes the adapted model parameters (metac_num_model_parameters() floats)
  *  into adapted_model_flat (a stepwise program repeats its one-step kernel
- *  `setting inner_steps` times). Returns 0, or nonzero if the program has
- *  no `adapt` or `adapt_step` kernel for that size or on error. */
+ *  `setting inner_steps` times). adapted_model_flat must not overlap
+ *  flat_params. Returns 0, or nonzero if the program has no `adapt` or
+ *  `adapt_step` kernel for that size or on error. */
 int metac_adapt(const float *flat_params, const float *const *support,
                 float *adapted_model_flat);
 
