@@ -347,10 +347,14 @@ private:
   LogicalResult checkLearner(const LearnerDecl &learner);
   LogicalResult genSampleKernel(int64_t n);
   LogicalResult genMetaGradKernel(int64_t s, int64_t q);
-  LogicalResult genAdaptKernel(int64_t s);
+  /// `adapt s` (the trained steps), or with `oneStep` `adapt_step s`.
+  LogicalResult genAdaptKernel(int64_t s, bool oneStep = false);
   LogicalResult genEvalKernel(int64_t s, int64_t q);
   bool adaptsStepwise();
-  LogicalResult genAdaptStepKernel(int64_t s);
+  /// Appends the objective, then each metric, after `steps` inner steps.
+  LogicalResult appendObjectiveAndMetrics(ValueRange params, const Val &support,
+                                          const Val &query, int64_t steps,
+                                          SmallVectorImpl<Value> &values);
   LogicalResult genQueryEvalKernel(int64_t q);
   Value concatScalars(ArrayRef<Value> scalars, SMLoc where);
   func::FuncOp beginKernel(StringRef name, ArrayRef<Type> inputs,
@@ -2763,11 +2767,13 @@ LogicalResult MLIRGenImpl::genMetaGradKernel(int64_t s, int64_t q) {
   return success();
 }
 
-LogicalResult MLIRGenImpl::genAdaptKernel(int64_t s) {
-  TaskKernel k = beginTaskKernel("adapt", s, std::nullopt);
+LogicalResult MLIRGenImpl::genAdaptKernel(int64_t s, bool oneStep) {
+  TaskKernel k =
+      beginTaskKernel(oneStep ? "adapt_step" : "adapt", s, std::nullopt);
   scope.push();
   bindMetaParams(k.params.drop_front(modelParams.size()));
-  OptVal adapted = runAdapt(paramsRecord(k.params), k.support, std::nullopt);
+  OptVal adapted = runAdapt(paramsRecord(k.params), k.support,
+                            oneStep ? std::optional<int64_t>(1) : std::nullopt);
   scope.pop();
   if (!adapted)
     return failure();
@@ -2784,19 +2790,28 @@ LogicalResult MLIRGenImpl::genEvalKernel(int64_t s, int64_t q) {
   // unrolling is a prefix of the (k+1)-step one, and the metrics repeat the
   // adaptation, so CSE shares the work between them.
   SmallVector<Value> losses;
-  for (int64_t steps : evalSteps) {
-    OptVal loss = metaObjective(k.params, k.support, k.query, steps);
-    if (!loss)
+  for (int64_t steps : evalSteps)
+    if (failed(appendObjectiveAndMetrics(k.params, k.support, k.query, steps,
+                                         losses)))
       return failure();
-    losses.push_back(reshape(loss->value, {1}, objective->getLoc()));
-    for (const MetricItem *m : metrics) {
-      OptVal value = metaObjective(k.params, k.support, k.query, steps, m);
-      if (!value)
-        return failure();
-      losses.push_back(reshape(value->value, {1}, m->getLoc()));
-    }
-  }
   endKernel(k.fn, {concatScalars(losses, objective->getLoc())});
+  return success();
+}
+
+LogicalResult
+MLIRGenImpl::appendObjectiveAndMetrics(ValueRange params, const Val &support,
+                                       const Val &query, int64_t steps,
+                                       SmallVectorImpl<Value> &values) {
+  OptVal loss = metaObjective(params, support, query, steps);
+  if (!loss)
+    return failure();
+  values.push_back(reshape(loss->value, {1}, objective->getLoc()));
+  for (const MetricItem *m : metrics) {
+    OptVal value = metaObjective(params, support, query, steps, m);
+    if (!value)
+      return failure();
+    values.push_back(reshape(value->value, {1}, m->getLoc()));
+  }
   return success();
 }
 
@@ -2860,21 +2875,6 @@ bool MLIRGenImpl::adaptsStepwise() {
   });
 }
 
-LogicalResult MLIRGenImpl::genAdaptStepKernel(int64_t s) {
-  TaskKernel k = beginTaskKernel("adapt_step", s, std::nullopt);
-  scope.push();
-  bindMetaParams(k.params.drop_front(modelParams.size()));
-  OptVal adapted = runAdapt(paramsRecord(k.params), k.support, 1);
-  scope.pop();
-  if (!adapted)
-    return failure();
-  SmallVector<Value> results;
-  for (auto &[n, v] : adapted->leaves)
-    results.push_back(v);
-  endKernel(k.fn, results);
-  return success();
-}
-
 LogicalResult MLIRGenImpl::genQueryEvalKernel(int64_t q) {
   SmallVector<Type> inputs = paramTypes();
   size_t numParams = inputs.size();
@@ -2885,18 +2885,10 @@ LogicalResult MLIRGenImpl::genQueryEvalKernel(int64_t q) {
   auto args = fn.getArguments();
   ValueRange params = args.take_front(numParams);
   Val queryRecord = dataRecord(args.drop_front(numParams));
-  // The parameters as they are: the runtime has adapted them already.
+  // The parameters as they are (0 steps): the runtime has adapted them.
   SmallVector<Value> values;
-  OptVal loss = metaObjective(params, Val(), queryRecord, 0);
-  if (!loss)
+  if (failed(appendObjectiveAndMetrics(params, Val(), queryRecord, 0, values)))
     return failure();
-  values.push_back(reshape(loss->value, {1}, objective->getLoc()));
-  for (const MetricItem *m : metrics) {
-    OptVal value = metaObjective(params, Val(), queryRecord, 0, m);
-    if (!value)
-      return failure();
-    values.push_back(reshape(value->value, {1}, m->getLoc()));
-  }
   endKernel(fn, {concatScalars(values, objective->getLoc())});
   return success();
 }
@@ -4050,7 +4042,7 @@ OwningOpRef<ModuleOp> MLIRGenImpl::run() {
       std::set<int64_t> shots(evalShots.begin(), evalShots.end());
       shots.insert(settings["support"]);
       for (int64_t s : shots)
-        if (failed(genAdaptStepKernel(s)))
+        if (failed(genAdaptKernel(s, /*oneStep=*/true)))
           return nullptr;
       if (!evalShots.empty() &&
           failed(genQueryEvalKernel(settings["eval_query"])))
