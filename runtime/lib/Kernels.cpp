@@ -166,6 +166,15 @@ void metac::runtime::callTrpoHvp(const Program &P, const KernelRecord &K,
   P.function(K)(Args.data());
 }
 
+float metac::runtime::callTrpoKlGrad(const Program &P, const KernelRecord &K,
+                                     const float *FlatParams,
+                                     const float *const *Support,
+                                     const float *const *Query,
+                                     float *FlatGrad) {
+  // meta_grad's signature, with the KL as the value.
+  return callMetaGrad(P, K, FlatParams, Support, Query, FlatGrad);
+}
+
 void metac::runtime::callSurrogate(const Program &P, const KernelRecord &K,
                                    const float *FlatParams,
                                    const float *const *Support,

@@ -40,6 +40,8 @@ static const char *kindName(KernelRecord::Kind K) {
     return "policy";
   case KernelRecord::TrpoHvp:
     return "trpo_hvp";
+  case KernelRecord::TrpoKlGrad:
+    return "trpo_kl_grad";
   case KernelRecord::Surrogate:
     return "surrogate";
   case KernelRecord::Reward:
@@ -54,7 +56,8 @@ static const char *kindName(KernelRecord::Kind K) {
 
 static bool hasTwoSizes(KernelRecord::Kind K) {
   return K == KernelRecord::MetaGrad || K == KernelRecord::Eval ||
-         K == KernelRecord::TrpoHvp || K == KernelRecord::Surrogate;
+         K == KernelRecord::TrpoHvp || K == KernelRecord::TrpoKlGrad ||
+         K == KernelRecord::Surrogate;
 }
 
 std::string metac::runtime::describeKernel(KernelRecord::Kind K, int64_t N0,
@@ -624,17 +627,19 @@ void DescriptorParser::parseOptimizer() {
   std::string Usage = fmt::format("optimizer {}", Tokens[1]);
   for (auto &F : Fields)
     Usage += fmt::format(" {} <f>", F.first);
-  // Adam and SGD of an environment may take several steps per batch of
-  // rollouts: a trailing `epochs <n>` (PPO-style).
-  bool HasEpochs = O.K != OptimizerSpec::Trpo &&
-                   Tokens.size() == 4 + 2 * Fields.size() &&
-                   Tokens[2 + 2 * Fields.size()] == "epochs";
-  if (Tokens.size() != 2 + 2 * Fields.size() + (HasEpochs ? 2 : 0))
-    fail(fmt::format("expected `{}`{}", Usage,
-                     O.K == OptimizerSpec::Trpo ? ""
-                                                : " (then optionally "
-                                                  "`epochs <n>`)"));
-  if (HasEpochs)
+  // One optional trailing field: Adam and SGD of an environment may take
+  // several steps per batch of rollouts (`epochs <n>`, PPO-style); TRPO may
+  // take finite-difference Hessian-vector products (`hvp_eps <f>`).
+  const char *Optional = O.K == OptimizerSpec::Trpo ? "hvp_eps" : "epochs";
+  bool HasOptional = Tokens.size() == 4 + 2 * Fields.size() &&
+                     Tokens[2 + 2 * Fields.size()] == Optional;
+  if (Tokens.size() != 2 + 2 * Fields.size() + (HasOptional ? 2 : 0))
+    fail(fmt::format("expected `{}` (then optionally `{} <{}>`)", Usage,
+                     Optional, O.K == OptimizerSpec::Trpo ? "f" : "n"));
+  if (HasOptional && O.K == OptimizerSpec::Trpo)
+    O.HvpEps = static_cast<float>(
+        parseFloat(Tokens[3 + 2 * Fields.size()], "hvp_eps"));
+  else if (HasOptional)
     O.Epochs = parseInt(Tokens[3 + 2 * Fields.size()], "epochs", 1);
   for (size_t I = 0; I < Fields.size(); ++I) {
     if (Tokens[2 + 2 * I] != Fields[I].first)
@@ -645,11 +650,13 @@ void DescriptorParser::parseOptimizer() {
   }
   if (O.K == OptimizerSpec::Trpo) {
     if (!(O.MaxKl > 0) || !(O.Damping >= 0) || !(O.Backtrack > 0) ||
-        !(O.Backtrack < 1) || !(CgIters >= 1 && CgIters <= 1000) ||
+        !(O.Backtrack < 1) || !(O.HvpEps >= 0) ||
+        !(CgIters >= 1 && CgIters <= 1000) ||
         !(LineSearch >= 1 && LineSearch <= 1000) ||
         CgIters != std::floor(CgIters) || LineSearch != std::floor(LineSearch))
-      fail("trpo needs max_kl > 0, damping >= 0, backtrack in (0, 1) and "
-           "cg_iters and line_search whole numbers in [1, 1000]");
+      fail("trpo needs max_kl > 0, damping >= 0, backtrack in (0, 1), "
+           "hvp_eps >= 0, and cg_iters and line_search whole numbers in "
+           "[1, 1000]");
     O.CgIters = static_cast<int64_t>(CgIters);
     O.LineSearch = static_cast<int64_t>(LineSearch);
     return;
@@ -689,6 +696,8 @@ void DescriptorParser::parseKernel() {
     K.K = KernelRecord::Policy;
   else if (Kind == "trpo_hvp")
     K.K = KernelRecord::TrpoHvp;
+  else if (Kind == "trpo_kl_grad")
+    K.K = KernelRecord::TrpoKlGrad;
   else if (Kind == "surrogate")
     K.K = KernelRecord::Surrogate;
   else if (Kind == "reward")
@@ -700,7 +709,7 @@ void DescriptorParser::parseKernel() {
   else
     fail(fmt::format("unknown kernel kind '{}' (expected sample, meta_grad, "
                      "adapt, adapt_step, eval, query_eval, reset, step, "
-                     "reward, policy, trpo_hvp or surrogate)",
+                     "reward, policy, trpo_hvp, trpo_kl_grad or surrogate)",
                      Kind));
   size_t Sizes = hasTwoSizes(K.K) ? 2 : 1;
   if (Tokens.size() != 3 + Sizes)
@@ -850,7 +859,11 @@ void Program::validateEnvironment(const EnvironmentSpec &E) {
     Need(KernelRecord::Adapt, EvalRows, 0, "to adapt during evaluation");
   }
   if (Optim.K == OptimizerSpec::Trpo) {
-    Need(KernelRecord::TrpoHvp, Rows, Rows, "by trpo");
+    if (Optim.HvpEps > 0)
+      Need(KernelRecord::TrpoKlGrad, Rows, Rows,
+           "by trpo's finite-difference Hessian-vector products");
+    else
+      Need(KernelRecord::TrpoHvp, Rows, Rows, "by trpo");
     Need(KernelRecord::Surrogate, Rows, Rows, "by trpo's line search");
   }
 }

@@ -249,8 +249,9 @@ RlTrainer::RlTrainer(const Program &P, ThreadPool &Pool, uint64_t Seed)
                                P.settings().Query)),
       Seed(Seed), Params(P.numParameters()), MeanGrad(P.numParameters()) {
   if (P.optimizer().K == OptimizerSpec::Trpo) {
-    Hvp = &P.requireKernel(KernelRecord::TrpoHvp, P.settings().Support,
-                           P.settings().Query);
+    Hvp = &P.requireKernel(P.optimizer().HvpEps > 0 ? KernelRecord::TrpoKlGrad
+                                                    : KernelRecord::TrpoHvp,
+                           P.settings().Support, P.settings().Query);
     Surrogate = &P.requireKernel(KernelRecord::Surrogate, P.settings().Support,
                                  P.settings().Query);
   } else {
@@ -360,16 +361,46 @@ RlIteration RlTrainer::step() {
 }
 
 void RlTrainer::hessianVector(const float *V, float *Out) {
-  Pool.parallelFor(Slots.size(), [&](size_t I) {
-    Slot &S = Slots[I];
-    callTrpoHvp(P, *Hvp, Params.data(), S.Support.pointers(),
-                S.Query.pointers(), V, S.Out.data());
-  });
-  for (size_t I = 0; I < Slots.size(); ++I)
-    checkFinite(Slots[I].Out, "Hessian-vector product of the trust region",
-                describeTask(Iteration + 1, I));
-  meanOverSlots(&Slot::Out, Out);
   const int64_t N = P.numParameters();
+  const float HvpEps = P.optimizer().HvpEps;
+  if (HvpEps > 0) {
+    // rllab's FiniteDifferenceHvp: (g(theta + e v) - g(theta - e v)) / 2e,
+    // g the mean gradient of the KL, e = HvpEps / (|theta| + 1e-8). With
+    // the authors' HvpEps = 1 the difference spans about a trust-region
+    // step, so it sees the KL's curvature over the step, not only at theta.
+    double Norm = 0;
+    for (float X : Params)
+      Norm += double(X) * X;
+    const float E = static_cast<float>(HvpEps / (std::sqrt(Norm) + 1e-8));
+    std::vector<float> Shifted(N), Plus(N);
+    auto KlGradient = [&](float Sign, float *Mean) {
+      for (int64_t K = 0; K < N; ++K)
+        Shifted[K] = Params[K] + Sign * E * V[K];
+      Pool.parallelFor(Slots.size(), [&](size_t I) {
+        Slot &S = Slots[I];
+        callTrpoKlGrad(P, *Hvp, Shifted.data(), S.Support.pointers(),
+                       S.Query.pointers(), S.Out.data());
+      });
+      for (size_t I = 0; I < Slots.size(); ++I)
+        checkFinite(Slots[I].Out, "gradient of the trust region's KL",
+                    describeTask(Iteration + 1, I));
+      meanOverSlots(&Slot::Out, Mean);
+    };
+    KlGradient(1, Plus.data());
+    KlGradient(-1, Out);
+    for (int64_t K = 0; K < N; ++K)
+      Out[K] = (Plus[K] - Out[K]) / (2 * E);
+  } else {
+    Pool.parallelFor(Slots.size(), [&](size_t I) {
+      Slot &S = Slots[I];
+      callTrpoHvp(P, *Hvp, Params.data(), S.Support.pointers(),
+                  S.Query.pointers(), V, S.Out.data());
+    });
+    for (size_t I = 0; I < Slots.size(); ++I)
+      checkFinite(Slots[I].Out, "Hessian-vector product of the trust region",
+                  describeTask(Iteration + 1, I));
+    meanOverSlots(&Slot::Out, Out);
+  }
   const float Damping = P.optimizer().Damping;
   for (int64_t K = 0; K < N; ++K)
     Out[K] += Damping * V[K];

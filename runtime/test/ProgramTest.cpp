@@ -263,7 +263,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{14, "kernel 0 fused 3",
                 "unknown kernel kind 'fused' (expected sample, meta_grad, "
                 "adapt, adapt_step, eval, query_eval, reset, step, reward, "
-                "policy, trpo_hvp or surrogate)"},
+                "policy, trpo_hvp, trpo_kl_grad or surrogate)"},
         BadLine{14, "kernel 0 sample 3 4",
                 "kernel kind sample takes 1 size, found 2"},
         BadLine{16, "kernel 2 meta_grad 3",
@@ -584,8 +584,34 @@ TEST(ProgramTest, EnvironmentRecordsAreChecked) {
   EXPECT_EQ(With(22, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 2.5 "
                      "backtrack 0.8 line_search 15"),
             "bad program descriptor line 22: trpo needs max_kl > 0, damping "
-            ">= 0, backtrack in (0, 1) and cg_iters and line_search whole "
-            "numbers in [1, 1000]");
+            ">= 0, backtrack in (0, 1), hvp_eps >= 0, and cg_iters and "
+            "line_search whole numbers in [1, 1000]");
+  EXPECT_EQ(With(22, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 10 "
+                     "backtrack 0.8 line_search 15 hvp_eps -1"),
+            "bad program descriptor line 22: trpo needs max_kl > 0, damping "
+            ">= 0, backtrack in (0, 1), hvp_eps >= 0, and cg_iters and "
+            "line_search whole numbers in [1, 1000]");
+  EXPECT_EQ(With(22, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 10 "
+                     "backtrack 0.8 line_search 15 epochs 2"),
+            "bad program descriptor line 22: expected `optimizer trpo max_kl "
+            "<f> damping <f> cg_iters <f> backtrack <f> line_search <f>` "
+            "(then optionally `hvp_eps <f>`)");
+  // Finite-difference products need the KL-gradient kernel instead.
+  EXPECT_EQ(With(22, "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 10 "
+                     "backtrack 0.8 line_search 15 hvp_eps 1"),
+            "bad program descriptor: no `kernel <id> trpo_kl_grad 10 10` "
+            "record (needed by trpo's finite-difference Hessian-vector "
+            "products)");
+  {
+    std::vector<std::string> Fd = envLines();
+    Fd[21] = "optimizer trpo max_kl 0.01 damping 1e-05 cg_iters 10 backtrack "
+             "0.8 line_search 15 hvp_eps 1";
+    Fd[31] = "kernel 9 trpo_kl_grad 10 10";
+    Program F = Program::parse(join(Fd));
+    EXPECT_FLOAT_EQ(F.optimizer().HvpEps, 1.0f);
+    EXPECT_NE(F.findKernel(KernelRecord::TrpoKlGrad, 10, 10), nullptr);
+    EXPECT_FLOAT_EQ(Program::parse(join(envLines())).optimizer().HvpEps, 0.0f);
+  }
   // TRPO constrains a policy: not for programs without an environment.
   std::vector<std::string> Lines = validLines();
   Lines[12] = "optimizer trpo max_kl 0.01 damping 0 cg_iters 10 backtrack 0.8 "

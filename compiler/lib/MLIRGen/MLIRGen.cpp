@@ -369,6 +369,11 @@ private:
   };
   TaskKernel beginTaskKernel(StringRef kind, int64_t s,
                              std::optional<int64_t> q);
+  /// A kernel `kind s q` returning value(params) and its gradient with
+  /// respect to every parameter (meta_grad, trpo_kl_grad).
+  LogicalResult genValueAndGradKernel(
+      StringRef kind, int64_t s, int64_t q, Location l,
+      llvm::function_ref<OptVal(ValueRange params, const TaskKernel &k)> value);
   /// objective(adapt(params, support), query), the repeat count of adapt
   /// replaced by `steps` if given.
   OptVal metaObjective(ValueRange params, const Val &support, const Val &query,
@@ -401,7 +406,9 @@ private:
   /// computes the next observations; the kernel only the reward and done).
   LogicalResult genStepKernel(int64_t episodes);
   LogicalResult genPolicyKernel(int64_t episodes);
-  /// `trpo_hvp rows rows` and `surrogate rows rows` for the TRPO optimizer.
+  /// `trpo_hvp rows rows` (or, with finite-difference products,
+  /// `trpo_kl_grad rows rows`) and `surrogate rows rows` for the TRPO
+  /// optimizer.
   LogicalResult genTrpoKernels(int64_t rows);
   /// TRPO's trust-region quantity for one task: the KL divergence from the
   /// behaviour policy of the query trajectories (q.pi) to the adapted policy,
@@ -2742,21 +2749,31 @@ MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
 }
 
 LogicalResult MLIRGenImpl::genMetaGradKernel(int64_t s, int64_t q) {
-  TaskKernel k = beginTaskKernel("meta_grad", s, q);
-  info.metaGradKernel = k.fn.getName().str();
-  // loss(params) = objective(adapt(params, support), query), and its
-  // gradient: the same computation inside a meta.grad region.
-  OptVal loss = metaObjective(k.params, k.support, k.query, std::nullopt);
+  // loss(params) = objective(adapt(params, support), query).
+  return genValueAndGradKernel("meta_grad", s, q, loc(objective->getLoc()),
+                               [&](ValueRange params, const TaskKernel &k) {
+                                 return metaObjective(params, k.support,
+                                                      k.query, std::nullopt);
+                               });
+}
+
+LogicalResult MLIRGenImpl::genValueAndGradKernel(
+    StringRef kind, int64_t s, int64_t q, Location l,
+    llvm::function_ref<OptVal(ValueRange params, const TaskKernel &k)> value) {
+  TaskKernel k = beginTaskKernel(kind, s, q);
+  if (kind == "meta_grad")
+    info.metaGradKernel = k.fn.getName().str();
+  // The value, and its gradient: the same computation inside a meta.grad
+  // region.
+  OptVal loss = value(k.params, k);
   if (!loss)
     return failure();
   SmallVector<Type> types(k.params.getTypes());
-  Location l = loc(objective->getLoc());
   auto grad = builder.create<meta::GradOp>(l, types, k.params);
   mlir::Block *body = builder.createBlock(&grad.getBody());
   for (Type t : types)
     body->addArgument(t, l);
-  OptVal inner =
-      metaObjective(body->getArguments(), k.support, k.query, std::nullopt);
+  OptVal inner = value(body->getArguments(), k);
   if (!inner)
     return failure();
   builder.create<meta::YieldOp>(l, inner->value);
@@ -3130,45 +3147,59 @@ MLIRGenImpl::OptVal MLIRGenImpl::trustRegionKL(ValueRange params,
 }
 
 LogicalResult MLIRGenImpl::genTrpoKernels(int64_t rows) {
-  // trpo_hvp: the product of the KL's Hessian (at the current parameters,
-  // where TRPO needs it) with a vector v, as the gradient of
-  // <grad KL, v>: reverse mode twice, through the adaptation step.
-  {
-    SmallVector<Type> types = paramTypes();
-    TaskKernel k = beginTaskKernel("trpo_hvp", rows, rows);
-    // Adding the vector's arguments reallocates the block's argument list,
-    // which k.params views: keep the values themselves.
-    SmallVector<Value> params(k.params);
-    SmallVector<Value> vs;
-    for (Type t : types)
-      vs.push_back(k.fn.getBody().front().addArgument(t, k.fn.getLoc()));
-    SmallVector<Type> inputs(k.fn.getFunctionType().getInputs());
-    inputs.append(types.begin(), types.end());
-    k.fn.setFunctionType(builder.getFunctionType(inputs, {}));
-    Location l = loc(learner->getLoc());
-    auto outer = builder.create<meta::GradOp>(l, types, ValueRange(params));
-    mlir::Block *outerBody = builder.createBlock(&outer.getBody());
-    for (Type t : types)
-      outerBody->addArgument(t, l);
-    auto inner = builder.create<meta::GradOp>(
-        l, types, ValueRange(outerBody->getArguments()));
-    mlir::Block *innerBody = builder.createBlock(&inner.getBody());
-    for (Type t : types)
-      innerBody->addArgument(t, l);
-    OptVal kl = trustRegionKL(innerBody->getArguments(), k.support, k.query);
-    if (!kl)
+  // With hvp_eps, the runtime takes Hessian-vector products as central
+  // differences of the KL's gradient (rllab's FiniteDifferenceHvp, what the
+  // MAML paper's TRPO used): a second-order kernel instead of a third-order
+  // one.
+  if (trpo["hvp_eps"] > 0) {
+    if (failed(genValueAndGradKernel(
+            "trpo_kl_grad", rows, rows, loc(learner->getLoc()),
+            [&](ValueRange params, const TaskKernel &k) {
+              return trustRegionKL(params, k.support, k.query);
+            })))
       return failure();
-    builder.create<meta::YieldOp>(l, kl->value);
-    builder.setInsertionPointAfter(inner);
-    Value dot;
-    for (auto [g, v] : llvm::zip(inner.getResults(), vs)) {
-      Value term =
-          reduceAll(builder.create<meta::MulOp>(l, g, v), learner->getLoc());
-      dot = dot ? builder.create<meta::AddOp>(l, dot, term).getResult() : term;
+  } else {
+    // trpo_hvp: the product of the KL's Hessian (at the current parameters,
+    // where TRPO needs it) with a vector v, as the gradient of
+    // <grad KL, v>: reverse mode twice, through the adaptation step.
+    {
+      SmallVector<Type> types = paramTypes();
+      TaskKernel k = beginTaskKernel("trpo_hvp", rows, rows);
+      // Adding the vector's arguments reallocates the block's argument list,
+      // which k.params views: keep the values themselves.
+      SmallVector<Value> params(k.params);
+      SmallVector<Value> vs;
+      for (Type t : types)
+        vs.push_back(k.fn.getBody().front().addArgument(t, k.fn.getLoc()));
+      SmallVector<Type> inputs(k.fn.getFunctionType().getInputs());
+      inputs.append(types.begin(), types.end());
+      k.fn.setFunctionType(builder.getFunctionType(inputs, {}));
+      Location l = loc(learner->getLoc());
+      auto outer = builder.create<meta::GradOp>(l, types, ValueRange(params));
+      mlir::Block *outerBody = builder.createBlock(&outer.getBody());
+      for (Type t : types)
+        outerBody->addArgument(t, l);
+      auto inner = builder.create<meta::GradOp>(
+          l, types, ValueRange(outerBody->getArguments()));
+      mlir::Block *innerBody = builder.createBlock(&inner.getBody());
+      for (Type t : types)
+        innerBody->addArgument(t, l);
+      OptVal kl = trustRegionKL(innerBody->getArguments(), k.support, k.query);
+      if (!kl)
+        return failure();
+      builder.create<meta::YieldOp>(l, kl->value);
+      builder.setInsertionPointAfter(inner);
+      Value dot;
+      for (auto [g, v] : llvm::zip(inner.getResults(), vs)) {
+        Value term =
+            reduceAll(builder.create<meta::MulOp>(l, g, v), learner->getLoc());
+        dot =
+            dot ? builder.create<meta::AddOp>(l, dot, term).getResult() : term;
+      }
+      builder.create<meta::YieldOp>(l, dot);
+      builder.setInsertionPointAfter(outer);
+      endKernel(k.fn, SmallVector<Value>(outer.getResults()));
     }
-    builder.create<meta::YieldOp>(l, dot);
-    builder.setInsertionPointAfter(outer);
-    endKernel(k.fn, SmallVector<Value>(outer.getResults()));
   }
   // surrogate: the meta-objective and the KL at candidate parameters, for
   // the line search.
@@ -3416,12 +3447,10 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
       keys = {"lr", "momentum"};
     } else if (opt->getOptimizerKind() == "trpo" && env) {
       // rllab's ConjugateGradientOptimizer defaults, as MAML-RL used them.
-      values = {{"max_kl", 0.01},
-                {"damping", 1e-5},
-                {"cg_iters", 10},
-                {"backtrack", 0.8},
-                {"line_search", 15}};
-      keys = {"max_kl", "damping", "cg_iters", "backtrack", "line_search"};
+      values = {{"max_kl", 0.01},   {"damping", 1e-5},   {"cg_iters", 10},
+                {"backtrack", 0.8}, {"line_search", 15}, {"hvp_eps", 0}};
+      keys = {"max_kl",    "damping",     "cg_iters",
+              "backtrack", "line_search", "hvp_eps"};
     } else {
       if (opt->getOptimizerKind() == "trpo")
         return diags.error(opt->getKindIdentifier().loc,
@@ -3485,7 +3514,10 @@ LogicalResult MLIRGenImpl::checkLearner(const LearnerDecl &l) {
     }
     optimizerLine = "optimizer " + opt->getOptimizerKind().str();
     for (const std::string &k : keys)
-      if (k != "epochs" || values[k] != 1)
+      // Defaults that select the plain behaviour stay out of the record,
+      // so programs that do not use them keep their descriptor and hash.
+      if ((k != "epochs" || values[k] != 1) &&
+          (k != "hvp_eps" || values[k] != 0))
         optimizerLine += " " + k + " " + num(values[k]);
   }
 

@@ -309,10 +309,12 @@ int checkKernel(ModuleOp module, MLIRContext &ctx) {
   // results: loss and P gradients. trpo_hvp_S_Q: the same inputs and P
   // vector tensors; results: P tensors.
   int64_t s, q;
+  // trpo_kl_grad_S_Q has meta_grad's signature (the KL and its gradient).
   bool hvp = sscanf(kernelName.c_str(), "trpo_hvp_%ld_%ld", &s, &q) == 2;
-  if (!hvp && sscanf(kernelName.c_str(), "meta_grad_%ld_%ld", &s, &q) != 2)
-    return llvm::errs() << "meta-fdcheck: not a meta_grad or trpo_hvp "
-                           "kernel\n",
+  if (!hvp && sscanf(kernelName.c_str(), "meta_grad_%ld_%ld", &s, &q) != 2 &&
+      sscanf(kernelName.c_str(), "trpo_kl_grad_%ld_%ld", &s, &q) != 2)
+    return llvm::errs() << "meta-fdcheck: not a meta_grad, trpo_kl_grad or "
+                           "trpo_hvp kernel\n",
            2;
   unsigned numParams =
       hvp ? kernel.getNumResults() : kernel.getNumResults() - 1;

@@ -246,9 +246,14 @@ void printStats(llvm::raw_ostream &os, ModuleOp lowered,
                         std::to_string(info.episodes))
                        .first);
     if (info.trpoCgIters) {
-      perTask += (info.trpoCgIters + 1) * find("trpo_hvp_" + pair).first +
-                 find("surrogate_" + pair).first;
-      peak = std::max(peak, bytes("trpo_hvp_" + pair));
+      // Finite-difference products take two KL gradients each; a program
+      // has one of the two kernels, the other counts 0.
+      perTask +=
+          (info.trpoCgIters + 1) * (find("trpo_hvp_" + pair).first +
+                                    2 * find("trpo_kl_grad_" + pair).first) +
+          find("surrogate_" + pair).first;
+      peak = std::max(
+          {peak, bytes("trpo_hvp_" + pair), bytes("trpo_kl_grad_" + pair)});
     }
   }
   os << "flops per meta-iteration: " << info.metaBatch * perTask + 16 * params

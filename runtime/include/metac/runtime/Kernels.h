@@ -109,6 +109,12 @@ void callTrpoHvp(const Program &P, const KernelRecord &K,
                  const float *const *Query, const float *FlatVector,
                  float *FlatOut);
 
+/// Runs `trpo_kl_grad s q`: writes the gradient of the task's trust-region
+/// KL at FlatParams into FlatGrad (laid out like FlatParams); returns the KL.
+float callTrpoKlGrad(const Program &P, const KernelRecord &K,
+                     const float *FlatParams, const float *const *Support,
+                     const float *const *Query, float *FlatGrad);
+
 /// Runs `surrogate s q`: writes the meta-objective and the trust-region KL.
 void callSurrogate(const Program &P, const KernelRecord &K,
                    const float *FlatParams, const float *const *Support,

@@ -65,8 +65,8 @@ struct DataTensor {
 /// (N0 = n), `meta_grad s q`, `adapt s` (N0 = s), `eval s q`, `adapt_step s`,
 /// `query_eval q` (N0 = q).
 struct KernelRecord {
-  /// Reset, Step and Policy take an episode count; TrpoHvp and Surrogate
-  /// (trajectory rows) two sizes like MetaGrad.
+  /// Reset, Step and Policy take an episode count; TrpoHvp, TrpoKlGrad and
+  /// Surrogate (trajectory rows) two sizes like MetaGrad.
   enum Kind {
     Sample,
     MetaGrad,
@@ -76,6 +76,9 @@ struct KernelRecord {
     Step,
     Policy,
     TrpoHvp,
+    /// The trust-region KL and its gradient (meta_grad's signature), for
+    /// finite-difference Hessian-vector products (OptimizerSpec::HvpEps).
+    TrpoKlGrad,
     Surrogate,
     /// A simulator's environment: (obs, action, readings) -> reward, done.
     Reward,
@@ -111,6 +114,11 @@ struct OptimizerSpec {
   float Backtrack = 0.8f;
   int64_t CgIters = 10;
   int64_t LineSearch = 15;
+  /// 0: exact Hessian-vector products (the `trpo_hvp` kernel). Otherwise
+  /// central differences of the KL's gradient with step
+  /// HvpEps / (|theta| + 1e-8) along v, as rllab's FiniteDifferenceHvp
+  /// (the `trpo_kl_grad` kernel).
+  float HvpEps = 0;
 };
 
 /// The `simulator` record after `env`: a physics simulator advances the

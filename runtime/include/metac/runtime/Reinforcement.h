@@ -113,8 +113,9 @@ private:
     double PreReturn = 0, PostReturn = 0;
   };
 
-  /// The mean over tasks of the trust-region KL's Hessian times V, plus
-  /// damping times V.
+  /// The mean over tasks of the trust-region KL's Hessian times V (exact,
+  /// or by finite differences of its gradient with hvp_eps), plus damping
+  /// times V.
   void hessianVector(const float *V, float *Out);
   /// TRPO's update from the mean gradient; fills the TRPO fields of R.
   void trpoStep(RlIteration &R);
@@ -124,6 +125,7 @@ private:
   const Program &P;
   ThreadPool &Pool;
   const KernelRecord &Adapt, &MetaGrad;
+  /// trpo_hvp, or trpo_kl_grad for finite-difference products.
   const KernelRecord *Hvp = nullptr, *Surrogate = nullptr;
   uint64_t Seed;
   int64_t Iteration = 0;
