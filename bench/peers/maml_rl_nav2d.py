@@ -2,13 +2,14 @@
 
 One meta-iteration of MAML-RL with TRPO, as in Finn et al. 2017 and the
 example: per task (20 per meta-batch), 20 episodes of 100 steps of the
-Gaussian tanh 2 x 100 policy in the 2D navigation environment, returns
-(gamma 0.99), rllab's linear feature baseline, normalised advantages, one
-REINFORCE step (alpha 0.1, create_graph=True), 20 episodes of the adapted
-policy; then TRPO on the post-update surrogate: 10 conjugate-gradient
-iterations with Hessian-vector products of the KL through the inner step
-(double backward), damping 1e-5, step to KL 0.01, backtracking line search
-(0.8, 15 tries).
+Gaussian ReLU 2 x 100 policy (Xavier-uniform weights, zero biases) in the
+2D navigation environment, returns (gamma 0.99), rllab's linear feature
+baseline, normalised advantages, one REINFORCE step (alpha 0.1,
+create_graph=True), 20 episodes of the adapted policy; then TRPO on the
+post-update surrogate: 10 conjugate-gradient iterations with Hessian-vector
+products as central differences of the KL's gradient through the inner
+step (rllab's FiniteDifferenceHvp, step 1 / |theta|), damping 1e-5, step to
+KL 0.01, backtracking line search (0.8, 15 tries).
 
   --form loop     tasks one after another, episodes of a task batched per
                   step (how the usual implementations run on a CPU)
@@ -38,21 +39,22 @@ torch.manual_seed(0)
 
 TASKS, EPISODES, HORIZON, ALPHA, GAMMA, HIDDEN = 20, 20, 100, 0.1, 0.99, 100
 MAX_KL, DAMPING, CG_ITERS, BACKTRACK, LINE_SEARCH = 0.01, 1e-5, 10, 0.8, 15
+HVP_EPS = 1.0
 
 
 def init_params():
     def dense(fan_in, fan_out):
-        bound = 1.0 / math.sqrt(fan_in)
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
         return [torch.empty(fan_in, fan_out).uniform_(-bound, bound),
-                torch.empty(fan_out).uniform_(-bound, bound)]
+                torch.zeros(fan_out)]
     p = [torch.zeros(2)] + dense(2, HIDDEN) + dense(HIDDEN, HIDDEN) + dense(HIDDEN, 2)
     return [t.requires_grad_() for t in p]
 
 
 def policy(p, obs):
     log_std, w1, b1, w2, b2, w3, b3 = p
-    h = torch.tanh(obs @ w1 + b1)
-    h = torch.tanh(h @ w2 + b2)
+    h = torch.relu(obs @ w1 + b1)
+    h = torch.relu(h @ w2 + b2)
     return h @ w3 + b3, log_std.expand(obs.shape[0], 2)
 
 
@@ -164,12 +166,23 @@ def meta_iteration(params, form):
     grads = torch.autograd.grad(loss, params, create_graph=False)
     g = torch.cat([x.reshape(-1) for x in grads])
 
+    def kl_grad(p):
+        _, kl = mean_loss_kl(p)
+        return torch.cat([x.reshape(-1) for x in torch.autograd.grad(kl, p)])
+
     def hvp(v):
-        _, kl = mean_loss_kl(params)
-        gk = torch.autograd.grad(kl, params, create_graph=True)
-        flat_gk = torch.cat([x.reshape(-1) for x in gk])
-        hv = torch.autograd.grad(flat_gk @ v, params)
-        return torch.cat([x.reshape(-1) for x in hv]) + DAMPING * v
+        with torch.no_grad():
+            theta = torch.cat([p.reshape(-1) for p in params])
+            h = HVP_EPS / (theta.norm() + 1e-8)
+        def shifted(sign):
+            out, offset = [], 0
+            for p in params:
+                out.append((p.detach() + sign * h * v[offset:offset + p.numel()]
+                            .reshape(p.shape)).requires_grad_())
+                offset += p.numel()
+            return out
+        hv = (kl_grad(shifted(1)) - kl_grad(shifted(-1))) / (2 * h)
+        return hv + DAMPING * v
 
     x = torch.zeros_like(g)
     r, pdir = g.clone(), g.clone()
@@ -210,8 +223,8 @@ def rollout_adapted(adapted_all, goals):
     alive = torch.ones(TASKS, EPISODES)
     traj = {k: [] for k in ("obs", "act", "rew", "mask")}
     for _ in range(HORIZON):
-        h = torch.tanh(torch.bmm(obs, w1) + b1[:, None, :])
-        h = torch.tanh(torch.bmm(h, w2) + b2[:, None, :])
+        h = torch.relu(torch.bmm(obs, w1) + b1[:, None, :])
+        h = torch.relu(torch.bmm(h, w2) + b2[:, None, :])
         mean = torch.bmm(h, w3) + b3[:, None, :]
         act = mean + torch.exp(log_std)[:, None, :] * torch.randn_like(mean)
         nxt = obs + 0.1 * act.clamp(-1, 1)

@@ -22,5 +22,5 @@ func.func @transcendentals(%x: f32) -> f32 {
 
 // The whole pipeline: a tanh policy's kernels call no scalar libm function.
 // The implicit checks scan the whole module, vector intrinsics included.
-// RUN: metac -emit=llvm %metac_src/examples/maml_rl_nav2d.meta | FileCheck %s --check-prefix=LLVM --implicit-check-not=@tanhf --implicit-check-not=@expf --implicit-check-not=@logf --implicit-check-not=@llvm.exp. --implicit-check-not=@llvm.log.
+// RUN: metac -emit=llvm %metac_src/test/EndToEnd/Inputs/point_env.meta | FileCheck %s --check-prefix=LLVM --implicit-check-not=@tanhf --implicit-check-not=@expf --implicit-check-not=@logf --implicit-check-not=@llvm.exp. --implicit-check-not=@llvm.log.
 // LLVM: fmul <8 x float>
