@@ -59,6 +59,8 @@ static const char *const kTensorPipeline =
     // Tensor level: lower, simplify, fuse elementwise chains.
     "meta-lower-to-linalg,canonicalize,cse,metac-fuse-elementwise,"
     "canonicalize,"
+    // Masks as bytes, so that the loops reading them vectorise.
+    "func.func(metac-byte-masks),"
     // Kernels take the runtime's buffers (destination passing).
     "metac-kernel-abi,"
     // Convolutions are runtime calls; nothing may run between this and

@@ -60,6 +60,36 @@ def MetacFuseElementwise : Pass<"metac-fuse-elementwise", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def MetacByteMasks : Pass<"metac-byte-masks", "mlir::func::FuncOp"> {
+  let summary = "Store boolean tensors passed between linalg ops as bytes";
+  let description = [{
+    Runs on tensors. A `linalg.generic` result of `i1` elements whose every
+    use is an input of another `linalg.generic` (a ReLU's mask, read by its
+    backward pass) becomes a tensor of `i8`: the producer yields
+    `arith.extui` of its bit, each consumer `arith.trunci`s the byte back.
+    In memory LLVM stores an `i1` per byte but vectors of `i1` bit-packed, so
+    loops reading `i1` buffers were not vectorised; `i8` buffers are.
+
+    Before:
+    ```mlir
+    %m = linalg.generic ... outs(%e : tensor<10x40xi1>) { ... arith.cmpf ... }
+    %g = linalg.generic ... ins(%m, %x : tensor<10x40xi1>, tensor<10x40xf32>) ...
+    ```
+    After:
+    ```mlir
+    %m = linalg.generic ... outs(%e8 : tensor<10x40xi8>) {
+      ... %c = arith.cmpf ...; %b = arith.extui %c : i1 to i8; linalg.yield %b
+    }
+    %g = linalg.generic ... ins(%m, %x : tensor<10x40xi8>, tensor<10x40xf32>) {
+    ^bb0(%in: i8, ...):
+      %bit = arith.trunci %in : i8 to i1 ...
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def MetacLowerToRuntimeCalls
     : Pass<"metac-lower-to-runtime-calls", "mlir::ModuleOp"> {
   let summary = "Turn convolutions into calls of the runtime's GEMM-based functions";
