@@ -74,7 +74,8 @@ static const char *const kBufferPipeline =
     // Loops, then LLVM. Passes that need no module run per kernel, on all
     // cores (sinusoid MAML: lowering 1.4 -> 1.1 s wall, the same LLVM IR; the
     // last canonicalisation leaves the kernel table's initialiser as built).
-    "func.func(metac-vectorize-matmul,convert-linalg-to-loops,lower-affine,"
+    "func.func(metac-vectorize-matmul,metac-vectorize-transpose,"
+    "convert-linalg-to-loops,lower-affine,"
     "convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,"
     // Transcendentals as arithmetic, so that their loops vectorise.

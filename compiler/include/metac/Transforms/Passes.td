@@ -215,6 +215,41 @@ def MetacVectorizeMatmul
   ];
 }
 
+def MetacVectorizeTranspose
+    : Pass<"metac-vectorize-transpose", "mlir::func::FuncOp"> {
+  let summary = "Elementwise ops that read an operand transposed, in 8 x 8 register tiles";
+  let description = [{
+    Runs on buffers. An elementwise `linalg.generic` on 2-D buffers whose
+    sides are multiples of 8, with an f32 input read transposed (indexing
+    map `(d0, d1) -> (d1, d0)`) and every other operand read directly,
+    becomes two loops over 8 x 8 tiles: eight row loads per operand, the
+    24 `vector.shuffle`s of a register transpose for transposed ones, and
+    the body applied to 8-lane rows. As loops, LLVM read the transposed
+    operand with a gather per 8 elements.
+
+    Before:
+    ```mlir
+    linalg.generic {indexing_maps = [(i, j) -> (j, i), (i, j) -> (i, j)], ...}
+        ins(%w : memref<40x40xf32>) outs(%wt : memref<40x40xf32>) {
+      ^bb0(%in: f32, %out: f32): linalg.yield %in : f32
+    }
+    ```
+    After:
+    ```mlir
+    scf.for %i = %c0 to %c40 step %c8 {
+      scf.for %j = %c0 to %c40 step %c8 {
+        %r0 = vector.load %w[%j, %i] : memref<40x40xf32>, vector<8xf32>
+        ...  // 8 loads, 24 vector.shuffle, 8 vector.store to %wt[%i + c, %j]
+      }
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+  ];
+}
+
 def MetacApproximateMath : Pass<"metac-approximate-math"> {
   let summary = "Replace tanh, exp, log, sin, cos, ... by polynomial approximations";
   let description = [{
