@@ -69,6 +69,8 @@ private:
   };
 
   void checkSlot(size_t Index) const;
+  /// Samples slot I's task of this iteration and runs the meta-gradient.
+  void runSlot(size_t I);
 
   const Program &P;
   ThreadPool &Pool;
