@@ -65,11 +65,19 @@ func.func @masked_add(%mask: memref<8x16xi8>, %a: memref<16x8xf32>, %b: memref<8
 #tr = affine_map<(d0, d1) -> (d1, d0)>
 
 // Left alone: a side that is not a multiple of 8, a transpose into its own
-// buffer, and an op with no transposed operand.
+// buffer, an op with no transposed operand, and one with an i1 operand
+// (LLVM would read a vector of i1 as packed bits).
 // CHECK-LABEL: func @untouched
-// CHECK-COUNT-3: linalg.generic
+// CHECK-COUNT-4: linalg.generic
 // CHECK-NOT: vector.shuffle
-func.func @untouched(%a: memref<40x10xf32>, %b: memref<10x40xf32>, %sq: memref<8x8xf32>, %c: memref<8x8xf32>) {
+func.func @untouched(%a: memref<40x10xf32>, %b: memref<10x40xf32>, %sq: memref<8x8xf32>, %c: memref<8x8xf32>, %m: memref<8x8xi1>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id, #tr, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%m, %sq : memref<8x8xi1>, memref<8x8xf32>) outs(%c : memref<8x8xf32>) {
+  ^bb0(%bit: i1, %in: f32, %out: f32):
+    %s = arith.select %bit, %in, %zero : f32
+    linalg.yield %s : f32
+  }
   linalg.generic {indexing_maps = [#tr, #id], iterator_types = ["parallel", "parallel"]}
       ins(%a : memref<40x10xf32>) outs(%b : memref<10x40xf32>) {
   ^bb0(%in: f32, %out: f32):

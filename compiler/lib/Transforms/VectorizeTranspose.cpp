@@ -32,7 +32,8 @@ namespace {
 constexpr int64_t kTile = 8; // f32 lanes of an AVX register.
 
 /// A static 2-D buffer with unit innermost stride (a row is one load) and
-/// sides that are multiples of the tile.
+/// sides that are multiples of the tile. Not i1: in memory MLIR gives each
+/// i1 a byte, but LLVM reads a vector of i1 as packed bits.
 bool isTileable(Type t) {
   auto type = dyn_cast<MemRefType>(t);
   SmallVector<int64_t> strides;
@@ -40,6 +41,7 @@ bool isTileable(Type t) {
   return type && type.hasStaticShape() && type.getRank() == 2 &&
          type.getDimSize(0) % kTile == 0 && type.getDimSize(1) % kTile == 0 &&
          type.getElementType().isIntOrFloat() &&
+         type.getElementTypeBitWidth() >= 8 &&
          succeeded(getStridesAndOffset(type, strides, offset)) &&
          strides.back() == 1;
 }
@@ -75,12 +77,13 @@ std::optional<SmallVector<Access>> tiledAccesses(linalg::GenericOp op) {
   if (!anyTransposed ||
       op.getMatchingIndexingMap(op.getDpsInitOperand(0)) != identity)
     return std::nullopt;
-  // A transposed operand that is the output's buffer would be overwritten
-  // while still being read.
-  Value out = metac::rootAllocation(op.getDpsInitOperand(0)->get());
+  // The tiles visit the output in another order than the loops would: an
+  // input in the output's allocation must be the output itself, read
+  // directly (each tile then reads what it writes, before writing it).
+  Value out = op.getDpsInitOperand(0)->get();
   for (auto [operand, access] : llvm::zip(op->getOpOperands(), accesses))
-    if (access == Access::Transposed &&
-        metac::rootAllocation(operand.get()) == out)
+    if (metac::rootAllocation(operand.get()) == metac::rootAllocation(out) &&
+        (access == Access::Transposed || operand.get() != out))
       return std::nullopt;
   // The body: elementwise arithmetic on scalars only.
   for (Operation &inner : op.getBody()->without_terminator())
