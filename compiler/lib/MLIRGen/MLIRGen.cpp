@@ -410,6 +410,7 @@ private:
   /// `trpo_kl_grad rows rows`) and `surrogate rows rows` for the TRPO
   /// optimizer.
   LogicalResult genTrpoKernels(int64_t rows);
+  LogicalResult genTrpoHvpKernel(int64_t rows);
   /// TRPO's trust-region quantity for one task: the KL divergence from the
   /// behaviour policy of the query trajectories (q.pi) to the adapted policy,
   /// averaged over the steps that happened (q.mask).
@@ -3146,61 +3147,63 @@ MLIRGenImpl::OptVal MLIRGenImpl::trustRegionKL(ValueRange params,
       builder.create<meta::DivOp>(ml, reduceAll(weighted, l), count));
 }
 
+// trpo_hvp: the product of the KL's Hessian (at the current parameters,
+// where TRPO needs it) with a vector v, as the gradient of <grad KL, v>:
+// reverse mode twice, through the adaptation step.
+LogicalResult MLIRGenImpl::genTrpoHvpKernel(int64_t rows) {
+  SmallVector<Type> types = paramTypes();
+  TaskKernel k = beginTaskKernel("trpo_hvp", rows, rows);
+  // Adding the vector's arguments reallocates the block's argument list,
+  // which k.params views: keep the values themselves.
+  SmallVector<Value> params(k.params);
+  SmallVector<Value> vs;
+  for (Type t : types)
+    vs.push_back(k.fn.getBody().front().addArgument(t, k.fn.getLoc()));
+  SmallVector<Type> inputs(k.fn.getFunctionType().getInputs());
+  inputs.append(types.begin(), types.end());
+  k.fn.setFunctionType(builder.getFunctionType(inputs, {}));
+  Location l = loc(learner->getLoc());
+  auto outer = builder.create<meta::GradOp>(l, types, ValueRange(params));
+  mlir::Block *outerBody = builder.createBlock(&outer.getBody());
+  for (Type t : types)
+    outerBody->addArgument(t, l);
+  auto inner = builder.create<meta::GradOp>(
+      l, types, ValueRange(outerBody->getArguments()));
+  mlir::Block *innerBody = builder.createBlock(&inner.getBody());
+  for (Type t : types)
+    innerBody->addArgument(t, l);
+  OptVal kl = trustRegionKL(innerBody->getArguments(), k.support, k.query);
+  if (!kl)
+    return failure();
+  builder.create<meta::YieldOp>(l, kl->value);
+  builder.setInsertionPointAfter(inner);
+  Value dot;
+  for (auto [g, v] : llvm::zip(inner.getResults(), vs)) {
+    Value term =
+        reduceAll(builder.create<meta::MulOp>(l, g, v), learner->getLoc());
+    dot = dot ? builder.create<meta::AddOp>(l, dot, term).getResult() : term;
+  }
+  builder.create<meta::YieldOp>(l, dot);
+  builder.setInsertionPointAfter(outer);
+  endKernel(k.fn, SmallVector<Value>(outer.getResults()));
+  return success();
+}
+
 LogicalResult MLIRGenImpl::genTrpoKernels(int64_t rows) {
   // With hvp_eps, the runtime takes Hessian-vector products as central
   // differences of the KL's gradient (rllab's FiniteDifferenceHvp, what the
   // MAML paper's TRPO used): a second-order kernel instead of a third-order
   // one.
-  if (trpo["hvp_eps"] > 0) {
-    if (failed(genValueAndGradKernel(
-            "trpo_kl_grad", rows, rows, loc(learner->getLoc()),
-            [&](ValueRange params, const TaskKernel &k) {
-              return trustRegionKL(params, k.support, k.query);
-            })))
-      return failure();
-  } else {
-    // trpo_hvp: the product of the KL's Hessian (at the current parameters,
-    // where TRPO needs it) with a vector v, as the gradient of
-    // <grad KL, v>: reverse mode twice, through the adaptation step.
-    {
-      SmallVector<Type> types = paramTypes();
-      TaskKernel k = beginTaskKernel("trpo_hvp", rows, rows);
-      // Adding the vector's arguments reallocates the block's argument list,
-      // which k.params views: keep the values themselves.
-      SmallVector<Value> params(k.params);
-      SmallVector<Value> vs;
-      for (Type t : types)
-        vs.push_back(k.fn.getBody().front().addArgument(t, k.fn.getLoc()));
-      SmallVector<Type> inputs(k.fn.getFunctionType().getInputs());
-      inputs.append(types.begin(), types.end());
-      k.fn.setFunctionType(builder.getFunctionType(inputs, {}));
-      Location l = loc(learner->getLoc());
-      auto outer = builder.create<meta::GradOp>(l, types, ValueRange(params));
-      mlir::Block *outerBody = builder.createBlock(&outer.getBody());
-      for (Type t : types)
-        outerBody->addArgument(t, l);
-      auto inner = builder.create<meta::GradOp>(
-          l, types, ValueRange(outerBody->getArguments()));
-      mlir::Block *innerBody = builder.createBlock(&inner.getBody());
-      for (Type t : types)
-        innerBody->addArgument(t, l);
-      OptVal kl = trustRegionKL(innerBody->getArguments(), k.support, k.query);
-      if (!kl)
-        return failure();
-      builder.create<meta::YieldOp>(l, kl->value);
-      builder.setInsertionPointAfter(inner);
-      Value dot;
-      for (auto [g, v] : llvm::zip(inner.getResults(), vs)) {
-        Value term =
-            reduceAll(builder.create<meta::MulOp>(l, g, v), learner->getLoc());
-        dot =
-            dot ? builder.create<meta::AddOp>(l, dot, term).getResult() : term;
-      }
-      builder.create<meta::YieldOp>(l, dot);
-      builder.setInsertionPointAfter(outer);
-      endKernel(k.fn, SmallVector<Value>(outer.getResults()));
-    }
-  }
+  LogicalResult products =
+      trpo["hvp_eps"] > 0
+          ? genValueAndGradKernel(
+                "trpo_kl_grad", rows, rows, loc(learner->getLoc()),
+                [&](ValueRange params, const TaskKernel &k) {
+                  return trustRegionKL(params, k.support, k.query);
+                })
+          : genTrpoHvpKernel(rows);
+  if (failed(products))
+    return failure();
   // surrogate: the meta-objective and the KL at candidate parameters, for
   // the line search.
   TaskKernel k = beginTaskKernel("surrogate", rows, rows);
