@@ -371,7 +371,7 @@ private:
                              std::optional<int64_t> q);
   /// A kernel `kind s q` returning value(params) and its gradient with
   /// respect to every parameter (meta_grad, trpo_kl_grad).
-  LogicalResult genValueAndGradKernel(
+  FailureOr<func::FuncOp> genValueAndGradKernel(
       StringRef kind, int64_t s, int64_t q, Location l,
       llvm::function_ref<OptVal(ValueRange params, const TaskKernel &k)> value);
   /// objective(adapt(params, support), query), the repeat count of adapt
@@ -2751,19 +2751,21 @@ MLIRGenImpl::OptVal MLIRGenImpl::metaObjective(ValueRange params,
 
 LogicalResult MLIRGenImpl::genMetaGradKernel(int64_t s, int64_t q) {
   // loss(params) = objective(adapt(params, support), query).
-  return genValueAndGradKernel("meta_grad", s, q, loc(objective->getLoc()),
-                               [&](ValueRange params, const TaskKernel &k) {
-                                 return metaObjective(params, k.support,
-                                                      k.query, std::nullopt);
-                               });
+  FailureOr<func::FuncOp> fn = genValueAndGradKernel(
+      "meta_grad", s, q, loc(objective->getLoc()),
+      [&](ValueRange params, const TaskKernel &k) {
+        return metaObjective(params, k.support, k.query, std::nullopt);
+      });
+  if (failed(fn))
+    return failure();
+  info.metaGradKernel = fn->getName().str();
+  return success();
 }
 
-LogicalResult MLIRGenImpl::genValueAndGradKernel(
+FailureOr<func::FuncOp> MLIRGenImpl::genValueAndGradKernel(
     StringRef kind, int64_t s, int64_t q, Location l,
     llvm::function_ref<OptVal(ValueRange params, const TaskKernel &k)> value) {
   TaskKernel k = beginTaskKernel(kind, s, q);
-  if (kind == "meta_grad")
-    info.metaGradKernel = k.fn.getName().str();
   // The value, and its gradient: the same computation inside a meta.grad
   // region.
   OptVal loss = value(k.params, k);
@@ -2782,7 +2784,7 @@ LogicalResult MLIRGenImpl::genValueAndGradKernel(
   SmallVector<Value> results{loss->value};
   results.append(grad.getResults().begin(), grad.getResults().end());
   endKernel(k.fn, results);
-  return success();
+  return k.fn;
 }
 
 LogicalResult MLIRGenImpl::genAdaptKernel(int64_t s, bool oneStep) {
@@ -3194,16 +3196,16 @@ LogicalResult MLIRGenImpl::genTrpoKernels(int64_t rows) {
   // differences of the KL's gradient (rllab's FiniteDifferenceHvp, what the
   // MAML paper's TRPO used): a second-order kernel instead of a third-order
   // one.
-  LogicalResult products =
-      trpo["hvp_eps"] > 0
-          ? genValueAndGradKernel(
-                "trpo_kl_grad", rows, rows, loc(learner->getLoc()),
-                [&](ValueRange params, const TaskKernel &k) {
-                  return trustRegionKL(params, k.support, k.query);
-                })
-          : genTrpoHvpKernel(rows);
-  if (failed(products))
+  if (trpo["hvp_eps"] > 0) {
+    if (failed(genValueAndGradKernel(
+            "trpo_kl_grad", rows, rows, loc(learner->getLoc()),
+            [&](ValueRange params, const TaskKernel &k) {
+              return trustRegionKL(params, k.support, k.query);
+            })))
+      return failure();
+  } else if (failed(genTrpoHvpKernel(rows))) {
     return failure();
+  }
   // surrogate: the meta-objective and the KL at candidate parameters, for
   // the line search.
   TaskKernel k = beginTaskKernel("surrogate", rows, rows);
