@@ -13,6 +13,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include <cmath>
 #include <functional>
 
@@ -156,6 +157,46 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
       return inner.getInput();
   }
   return foldUnary(*this, adaptor.getInput(), [](float x) { return x; });
+}
+
+namespace {
+/// transpose(matmul(a, transpose(x))) -> matmul(x, transpose(a)): the
+/// backward pass of a dense layer computes (W X^T)^T this way. As written it
+/// is a narrow product (n = the batch) of dot products and a transposed read
+/// of its result; rewritten it is a row-update product over the layer's
+/// width and a transpose of W, which -metac-vectorize-transpose does in
+/// register tiles. The same products of the same terms, summed over k in
+/// another order.
+struct TransposeOfProduct : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto swapsTwo = [](TransposeOp t) {
+      return t && llvm::equal(t.getPermutation(), ArrayRef<int64_t>{1, 0});
+    };
+    auto product = op.getInput().getDefiningOp<MatmulOp>();
+    if (!swapsTwo(op) || !product || !product->hasOneUse())
+      return failure();
+    auto rhs = product.getRhs().getDefiningOp<TransposeOp>();
+    if (!swapsTwo(rhs))
+      return failure();
+    Value lhs = product.getLhs();
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    Value lhsT = rewriter.create<TransposeOp>(
+        op.getLoc(),
+        RankedTensorType::get({lhsType.getDimSize(1), lhsType.getDimSize(0)},
+                              lhsType.getElementType()),
+        lhs, rewriter.getDenseI64ArrayAttr({1, 0}));
+    rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), rhs.getInput(),
+                                          lhsT);
+    return success();
+  }
+};
+} // namespace
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<TransposeOfProduct>(context);
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {

@@ -51,3 +51,34 @@ func.func @shapes(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
   %2 = meta.broadcast %1 : tensor<3x2xf32> -> tensor<3x2xf32>
   return %2 : tensor<3x2xf32>
 }
+
+// The transpose of a product by a transposed right side is the product the
+// other way round: (W X^T)^T = X W^T, a wide row-update product instead of
+// dot products and a transposed read. Only when the right side is a
+// transpose (one transpose goes away) and nothing else reads the product.
+// CHECK-LABEL: func @transpose_of_product
+// CHECK-NEXT: %[[WT:.*]] = meta.transpose %arg0, [1, 0] : tensor<40x24xf32> -> tensor<24x40xf32>
+// CHECK-NEXT: %[[P:.*]] = meta.matmul %arg1, %[[WT]] : tensor<10x24xf32>, tensor<24x40xf32> -> tensor<10x40xf32>
+// CHECK-NEXT: return %[[P]]
+func.func @transpose_of_product(%w: tensor<40x24xf32>, %x: tensor<10x24xf32>) -> tensor<10x40xf32> {
+  %xt = meta.transpose %x, [1, 0] : tensor<10x24xf32> -> tensor<24x10xf32>
+  %p = meta.matmul %w, %xt : tensor<40x24xf32>, tensor<24x10xf32> -> tensor<40x10xf32>
+  %r = meta.transpose %p, [1, 0] : tensor<40x10xf32> -> tensor<10x40xf32>
+  return %r : tensor<10x40xf32>
+}
+
+// CHECK-LABEL: func @product_kept
+// CHECK: meta.matmul %arg0, %arg1 : tensor<4x3xf32>, tensor<3x2xf32>
+// CHECK: meta.transpose
+// CHECK: meta.matmul %arg0, %{{.*}} : tensor<4x3xf32>, tensor<3x2xf32>
+// CHECK: meta.transpose
+func.func @product_kept(%a: tensor<4x3xf32>, %b: tensor<3x2xf32>, %c: tensor<2x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<4x2xf32>) {
+  // The right side is not a transpose: nothing to gain.
+  %p = meta.matmul %a, %b : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+  %r = meta.transpose %p, [1, 0] : tensor<4x2xf32> -> tensor<2x4xf32>
+  // The product has another reader.
+  %ct = meta.transpose %c, [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  %q = meta.matmul %a, %ct : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+  %s = meta.transpose %q, [1, 0] : tensor<4x2xf32> -> tensor<2x4xf32>
+  return %r, %s, %q : tensor<2x4xf32>, tensor<2x4xf32>, tensor<4x2xf32>
+}

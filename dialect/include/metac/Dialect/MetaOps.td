@@ -174,6 +174,7 @@ def Meta_TransposeOp : Meta_DiffOp<"transpose"> {
                        "`->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Meta_ReshapeOp : Meta_DiffOp<"reshape"> {
