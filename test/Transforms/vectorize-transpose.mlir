@@ -36,7 +36,7 @@ func.func @copy(%w: memref<16x24xf32>, %wt: memref<24x16xf32>) {
 #tr = affine_map<(d0, d1) -> (d1, d0)>
 
 // A body with a direct byte mask, a transposed operand and a constant: the
-// body runs on 8-lane rows, the constant broadcast.
+// body runs on 8-lane rows, the constant broadcast once per tile.
 // CHECK-LABEL: func @masked_add
 // CHECK-NOT: linalg.generic
 // CHECK: vector.load %arg0[{{.*}}] : memref<8x16xi8>, vector<8xi8>
@@ -46,6 +46,8 @@ func.func @copy(%w: memref<16x24xf32>, %wt: memref<24x16xf32>) {
 // CHECK: %[[ZERO:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
 // CHECK: arith.select %[[BIT]], %[[SUM]], %[[ZERO]] : vector<8xi1>, vector<8xf32>
 // CHECK: vector.store
+// CHECK-NOT: vector.broadcast
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[ZERO]]
 func.func @masked_add(%mask: memref<8x16xi8>, %a: memref<16x8xf32>, %b: memref<8x16xf32>, %out: memref<8x16xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.generic {indexing_maps = [#id, #tr, #id, #id], iterator_types = ["parallel", "parallel"]}

@@ -169,8 +169,9 @@ void tile(linalg::GenericOp op, ArrayRef<Access> accesses) {
                                              : transposeTile(b, loc, rows));
   }
   // The body, once per row of the tile, on 8-lane vectors. Values from
-  // outside the body (constants) are broadcast.
+  // outside the body (constants) are broadcast, once for the tile.
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  IRMapping splats;
   for (int64_t c = 0; c < kTile; ++c) {
     IRMapping map;
     for (auto [arg, t] : llvm::zip(body->getArguments(), tiles))
@@ -179,9 +180,11 @@ void tile(linalg::GenericOp op, ArrayRef<Access> accesses) {
     auto lookup = [&](Value v) -> Value {
       if (Value mapped = map.lookupOrNull(v))
         return mapped;
+      if (Value splat = splats.lookupOrNull(v))
+        return splat;
       Value splat = b.create<vector::BroadcastOp>(
           loc, VectorType::get({kTile}, v.getType()), v);
-      map.map(v, splat);
+      splats.map(v, splat);
       return splat;
     };
     for (Operation &inner : body->without_terminator()) {
