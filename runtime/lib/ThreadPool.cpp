@@ -27,22 +27,29 @@ ThreadPool::~ThreadPool() {
     T.join();
 }
 
+void ThreadPool::run(size_t I) {
+  std::exception_ptr Thrown;
+  try {
+    (*Body)(I);
+  } catch (...) {
+    Thrown = std::current_exception();
+  }
+  if (Thrown) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    if (!Failure || I < FailedIndex) {
+      Failure = Thrown;
+      FailedIndex = I;
+    }
+  }
+}
+
 void ThreadPool::drain() {
   std::unique_lock<std::mutex> Lock(Mutex);
   while (Next < Count) {
     size_t I = Next++;
     Lock.unlock();
-    std::exception_ptr Thrown;
-    try {
-      (*Body)(I);
-    } catch (...) {
-      Thrown = std::current_exception();
-    }
+    run(I);
     Lock.lock();
-    if (Thrown && (!Failure || I < FailedIndex)) {
-      Failure = Thrown;
-      FailedIndex = I;
-    }
   }
 }
 
@@ -91,12 +98,14 @@ void ThreadPool::parallelFor(size_t N, const std::function<void(size_t)> &Fn) {
     std::lock_guard<std::mutex> Lock(Mutex);
     Body = &Fn;
     Count = N;
-    Next = 0;
+    // Index 0 is the caller's (see parallelFor's documentation).
+    Next = 1;
     Failure = nullptr;
     ++Generation;
     PublishedGeneration.store(Generation, std::memory_order_release);
   }
   WorkReady.notify_all();
+  run(0);
   drain();
   std::exception_ptr Thrown;
   // Workers that joined may still be running their last index.

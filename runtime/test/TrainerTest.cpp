@@ -157,3 +157,50 @@ TEST(TrainerTest, NonFiniteLossNamesIterationAndTask) {
   PoisonLoss = true;
   EXPECT_EQ(failureOf(2, 5), "non-finite loss (nan) at iteration 3 (task 4)");
 }
+
+// The update is the mean of the tasks' gradients: a meta_grad whose gradient
+// is a function of the task key, seven tasks (so no block split lines up with
+// the summation tree for 2 to 4 threads), and one plain SGD step from zero.
+namespace {
+
+float keyGradient(uint64_t Key, int Entry) {
+  return static_cast<float>((Key >> (8 * Entry)) & 0xff) / 16.0f - 8.0f;
+}
+
+void keyedMetaGrad(void **Args) {
+  // [a, b, support k, query k, loss, grad a, grad b]
+  uint64_t Key;
+  std::memcpy(&Key, Args[2], 8);
+  *static_cast<float *>(Args[4]) = 1.0f;
+  static_cast<float *>(Args[5])[0] = keyGradient(Key, 0);
+  static_cast<float *>(Args[5])[1] = keyGradient(Key, 1);
+  *static_cast<float *>(Args[6]) = keyGradient(Key, 2);
+}
+
+const char *KeyedDescriptor = "metac-program 1\nname keyed\n"
+                              "param a 2 zeros\nparam b scalar zeros\n"
+                              "data k 2\n"
+                              "setting support 1\nsetting query 1\n"
+                              "setting meta_batch 7\nsetting train 10\n"
+                              "optimizer sgd lr 1 momentum 0\n"
+                              "kernel 0 sample 1\nkernel 1 meta_grad 1 1\n"
+                              "end\n";
+const metac_kernel_fn KeyedKernels[] = {keySample, keyedMetaGrad};
+
+} // namespace
+
+TEST(TrainerTest, UpdateIsTheMeanOfTheTaskGradients) {
+  Program P = Program::load(KeyedDescriptor, KeyedKernels);
+  for (unsigned Threads : {1u, 2u, 3u, 4u, 7u}) {
+    ThreadPool Pool(Threads);
+    Trainer T(P, Pool, 5);
+    T.step();
+    for (int Entry = 0; Entry < 3; ++Entry) {
+      double Sum = 0;
+      for (uint64_t Task = 0; Task < 7; ++Task)
+        Sum += keyGradient(rng::trainTaskKey(5, 0, Task), Entry);
+      EXPECT_NEAR(T.parameters()[Entry], -Sum / 7, 1e-5)
+          << Threads << " threads, entry " << Entry;
+    }
+  }
+}

@@ -36,13 +36,18 @@ public:
 
   /// Calls Body(I) for every I in [0, N) and returns when all calls are done.
   /// If calls throw, the exception of the lowest failing index is rethrown
-  /// (so which error is reported does not depend on scheduling).
+  /// (so which error is reported does not depend on scheduling). The caller
+  /// always runs index 0 itself, first: a loop over fixed blocks of work
+  /// gives the caller's block the data the caller touched last (the
+  /// trainer's parameters, just updated).
   void parallelFor(size_t N, const std::function<void(size_t)> &Body);
 
 private:
   void workerLoop();
   /// Runs indices until none are left; shared by workers and the caller.
   void drain();
+  /// Runs index I of the current loop, recording its exception if any.
+  void run(size_t I);
 
   std::vector<std::thread> Workers;
   std::mutex Mutex;

@@ -18,6 +18,7 @@
 #include "metac/runtime/TaskSource.h"
 #include "metac/runtime/ThreadPool.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -71,6 +72,12 @@ private:
   void checkSlot(size_t Index) const;
   /// Samples slot I's task of this iteration and runs the meta-gradient.
   void runSlot(size_t I);
+  /// Adds slot I's gradient into the summation tree: walks up from the leaf
+  /// while this thread is the second to arrive at a node (see step()).
+  void finishSlot(size_t I);
+  /// Builds the summation tree's nodes over slots [Lo, Hi); returns the id
+  /// of the subtree's root, or NoNode for a leaf.
+  uint32_t buildTree(uint32_t Lo, uint32_t Hi, uint32_t Parent);
 
   const Program &P;
   ThreadPool &Pool;
@@ -83,6 +90,25 @@ private:
   std::vector<float> MeanGrad;
   std::unique_ptr<Optimizer> Optim;
   std::vector<Slot> Slots;
+
+  /// The fixed balanced binary tree along which the slots' gradients are
+  /// summed: internal node N adds slot Mid's buffer into slot Lo's, which
+  /// then holds the sum over the node's slots [Lo, Hi).
+  struct SumNode {
+    uint32_t Lo, Mid, Parent;
+  };
+  static constexpr uint32_t NoNode = UINT32_MAX;
+  std::vector<SumNode> Tree;
+  std::vector<uint32_t> LeafParent;
+  /// An atomic counter alone on its cache line, so that threads counting
+  /// different things do not take the line from each other.
+  struct alignas(64) Counter {
+    std::atomic<size_t> Value{0};
+  };
+  /// Per node, how many of its two children are done this iteration.
+  std::unique_ptr<Counter[]> Arrivals;
+  /// Per thread's block of slots, the next slot not yet taken.
+  std::unique_ptr<Counter[]> NextInBlock;
 };
 
 /// The checkpoint of a training run (Optim null: an optimiser without state,
