@@ -64,3 +64,18 @@ TEST(ThreadPoolTest, RethrowsTheLowestFailingIndex) {
   Pool.parallelFor(10, [&](size_t) { ++Count; });
   EXPECT_EQ(Count.load(), 10);
 }
+
+TEST(ThreadPoolTest, CallerRunsIndexZero) {
+  // The trainer relies on it: block 0 is the caller's, with the data the
+  // caller wrote last in its cache.
+  ThreadPool Pool(3);
+  std::thread::id Caller = std::this_thread::get_id();
+  for (int Round = 0; Round < 100; ++Round) {
+    std::thread::id RanZero;
+    Pool.parallelFor(3, [&](size_t I) {
+      if (I == 0)
+        RanZero = std::this_thread::get_id();
+    });
+    ASSERT_EQ(RanZero, Caller) << "round " << Round;
+  }
+}
