@@ -1,5 +1,9 @@
 // RUN: meta-opt %s -metac-outline-ops=min-ops=3 | FileCheck %s
 // RUN: meta-opt %s -metac-outline-ops=min-ops=5 | FileCheck %s --check-prefix=SMALL
+// A kernel of few ops over large data is outlined too: here the four ops'
+// loops run 28 iterations in all.
+// RUN: meta-opt %s -metac-outline-ops="min-ops=5 min-points=28" | FileCheck %s
+// RUN: meta-opt %s -metac-outline-ops="min-ops=5 min-points=29" | FileCheck %s --check-prefix=SMALL
 // The four ops of @kernel become calls. The two scalings are the same op on
 // the same types: they share one function, with the constant copied in. The
 // copy reads and writes views of one slot, so its arguments may alias; the

@@ -2,8 +2,8 @@
 //
 // Everything after the LLVM dialect happens in process: translation to LLVM
 // IR, the O0-O3 pipeline for the host CPU (its real features, so AVX-512 is
-// used where the machine has it), and object emission, in parts compiled on
-// parallel threads for an executable. Only the final link is delegated, to
+// used where the machine has it), and object emission, one part of the
+// program per thread for an executable. Only the final link is delegated, to
 // the system C++ driver, because the runtime is a C++ library with its own
 // dependencies (libstdc++, fmt, pthreads).
 //
@@ -15,8 +15,6 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/Bitcode/BitcodeReader.h"
-#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -29,10 +27,8 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
-#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <mutex>
-#include <thread>
 
 using namespace mlir;
 
@@ -116,10 +112,6 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
                                                 llvm::LLVMContext &context,
                                                 unsigned optLevel,
                                                 std::string &error) {
-  DialectRegistry registry;
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  module->getContext()->appendDialectRegistry(registry);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "metac");
   if (!llvmModule) {
@@ -238,69 +230,19 @@ bool optimizeAndEmit(llvm::Module &module, unsigned optLevel,
   return emitObject(module, *machine, path, error);
 }
 
-/// Splits a module into `count` parts of about the same number of
-/// instructions (the largest kernels first, each to the lightest part so
-/// far); every definition lives in exactly one part. Internal symbols become
-/// hidden globals, so the parts link into one program without exporting
-/// anything, and are renamed so that they cannot meet a runtime symbol.
-SmallVector<std::unique_ptr<llvm::Module>> splitBySize(llvm::Module &module,
-                                                       unsigned count) {
-  for (llvm::GlobalValue &value : module.global_values())
-    if (!value.isDeclaration() && value.hasLocalLinkage()) {
-      value.setName("__metac_" + value.getName());
-      value.setLinkage(llvm::GlobalValue::ExternalLinkage);
-      value.setVisibility(llvm::GlobalValue::HiddenVisibility);
-    }
-  SmallVector<const llvm::Function *> functions;
-  for (const llvm::Function &f : module)
-    if (!f.isDeclaration())
-      functions.push_back(&f);
-  llvm::stable_sort(
-      functions, [](const llvm::Function *a, const llvm::Function *b) {
-        return a->getInstructionCount() > b->getInstructionCount();
-      });
-  llvm::DenseMap<const llvm::GlobalValue *, unsigned> partOf;
-  SmallVector<uint64_t> load(count, 0);
-  for (const llvm::Function *f : functions) {
-    unsigned lightest =
-        std::min_element(load.begin(), load.end()) - load.begin();
-    partOf[f] = lightest;
-    load[lightest] += f->getInstructionCount();
-  }
-  // Global variables (constants, the program text) go to the first part.
-  SmallVector<std::unique_ptr<llvm::Module>> parts;
-  for (unsigned i = 0; i < count; ++i) {
-    llvm::ValueToValueMapTy map;
-    parts.push_back(
-        llvm::CloneModule(module, map, [&](const llvm::GlobalValue *value) {
-          auto it = partOf.find(value);
-          return (it == partOf.end() ? 0 : it->second) == i;
-        }));
-  }
-  return parts;
-}
-
-/// Optimises one part of a split module and writes its object file; runs on
-/// a thread of its own, so the part arrives as bitcode for a context of its
-/// own (an LLVMContext is used by one thread at a time).
-bool compilePart(llvm::StringRef bitcode, unsigned optLevel,
-                 llvm::StringRef path, std::string &error) {
-  llvm::LLVMContext context;
-  auto part = llvm::parseBitcodeFile(
-      llvm::MemoryBufferRef(bitcode, "metac part"), context);
-  if (!part) {
-    error =
-        "a split part does not read back: " + llvm::toString(part.takeError());
-    return false;
-  }
-  return optimizeAndEmit(**part, optLevel, path, error);
-}
-
 } // namespace
+
+void metac::prepareTranslation(MLIRContext &context) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  context.appendDialectRegistry(registry);
+}
 
 std::unique_ptr<llvm::Module>
 metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
                                   unsigned optLevel, std::string &error) {
+  prepareTranslation(*module->getContext());
   auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
   auto machine = llvmModule ? hostTargetMachine(optLevel, error) : nullptr;
   if (!machine)
@@ -309,36 +251,18 @@ metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   return llvmModule;
 }
 
-bool metac::emitObjectFiles(ModuleOp module, unsigned optLevel,
-                            llvm::ArrayRef<std::string> paths,
-                            std::string &error) {
+bool metac::emitObjectFile(ModuleOp module, unsigned optLevel,
+                           llvm::StringRef path, std::string &error) {
   llvm::LLVMContext context;
   auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
   if (!llvmModule)
     return false;
-  if (paths.size() == 1)
-    return optimizeAndEmit(*llvmModule, optLevel, paths.front(), error);
-  SmallVector<llvm::SmallString<0>> parts;
-  for (std::unique_ptr<llvm::Module> &part :
-       splitBySize(*llvmModule, paths.size())) {
-    llvm::raw_svector_ostream os(parts.emplace_back());
-    llvm::WriteBitcodeToFile(*part, os);
-  }
-  std::vector<std::string> errors(parts.size());
-  std::vector<char> ok(parts.size(), 0);
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < parts.size(); ++i)
-    threads.emplace_back([&, i] {
-      ok[i] = compilePart(parts[i], optLevel, paths[i], errors[i]);
-    });
-  for (std::thread &t : threads)
-    t.join();
-  for (size_t i = 0; i < parts.size(); ++i)
-    if (!ok[i]) {
-      error = errors[i];
-      return false;
-    }
-  return true;
+  // Functions another part calls (partitionModule) link across objects but
+  // stay inside the program, a shared library included.
+  for (llvm::Function &f : *llvmModule)
+    if (!f.isDeclaration() && f.getName().starts_with("__metac_"))
+      f.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  return optimizeAndEmit(*llvmModule, optLevel, path, error);
 }
 
 bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
@@ -358,6 +282,8 @@ bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
   std::vector<std::string> args = {*driver, "-o", outputPath.str()};
   if (*METAC_LINK_FLAG)
     args.push_back(METAC_LINK_FLAG);
+  if (*METAC_LINK_PREFIX)
+    args.push_back(METAC_LINK_PREFIX);
   args.insert(args.end(), objectPaths.begin(), objectPaths.end());
   if (shared)
     args.insert(args.begin() + 1, "-shared");

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
@@ -56,11 +57,12 @@ void metac::buildDifferentiationPipeline(OpPassManager &pm) {
 // replayed step by step with meta-opt. Bufferization sits between the two
 // halves because it needs an option the textual form lacks in MLIR 19.
 static const char *const kTensorPipeline =
-    // Tensor level: lower, simplify, fuse elementwise chains.
-    "meta-lower-to-linalg,canonicalize,cse,metac-fuse-elementwise,"
-    "canonicalize,"
-    // Masks as bytes, so that the loops reading them vectorise.
-    "func.func(metac-byte-masks),"
+    // Tensor level: lower, then per function (on all cores): simplify, fuse
+    // elementwise chains, and store masks as bytes, so that the loops
+    // reading them vectorise.
+    "meta-lower-to-linalg,"
+    "func.func(canonicalize,cse,metac-fuse-elementwise,canonicalize,"
+    "metac-byte-masks),"
     // Kernels take the runtime's buffers (destination passing).
     "metac-kernel-abi,"
     // Convolutions are runtime calls; nothing may run between this and
@@ -69,24 +71,27 @@ static const char *const kTensorPipeline =
 static const char *const kBufferPipeline =
     // Intermediates live in slots planned at compile time.
     "func.func(canonicalize,cse),metac-plan-buffers,"
-    // Large kernels: one shared function per distinct op.
-    "metac-outline-ops,"
-    // Loops, then LLVM. Passes that need no module run per kernel, on all
-    // cores (sinusoid MAML: lowering 1.4 -> 1.1 s wall, the same LLVM IR; the
-    // last canonicalisation leaves the kernel table's initialiser as built).
+    // Large kernels: one shared function per distinct op; long kernels cut
+    // into parts.
+    "metac-outline-ops,metac-split-kernels,"
+    // Loops. Passes that need no module run per function, on all cores
+    // (sinusoid MAML: lowering 1.4 -> 1.1 s wall, the same LLVM IR).
     "func.func(metac-vectorize-matmul,metac-vectorize-transpose,"
     "convert-linalg-to-loops,lower-affine,"
     "convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,"
     // Transcendentals as arithmetic, so that their loops vectorise.
-    "metac-approximate-math),"
+    "metac-approximate-math)";
+// Run on each part of a partitioned module (see Partition.cpp) on a thread
+// of its own. The last canonicalisation leaves the kernel table's
+// initialiser as built.
+static const char *const kLLVMPipeline =
     "convert-vector-to-llvm,finalize-memref-to-llvm{use-aligned-alloc=1},"
     "func.func(convert-math-to-llvm),convert-math-to-libm,"
     "func.func(convert-arith-to-llvm),"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
     "convert-cf-to-llvm,llvm.func(convert-index-to-llvm),"
-    "reconcile-unrealized-casts,metac-emit-runtime-interface,"
-    "llvm.func(canonicalize)";
+    "reconcile-unrealized-casts";
 
 LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
   if (failed(parsePassPipeline(kTensorPipeline, pm, llvm::errs())))
@@ -114,4 +119,14 @@ LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
   };
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   return parsePassPipeline(kBufferPipeline, pm, llvm::errs());
+}
+
+LogicalResult metac::buildLLVMConversionPipeline(OpPassManager &pm,
+                                                 bool runtimeInterface) {
+  if (failed(parsePassPipeline(kLLVMPipeline, pm, llvm::errs())))
+    return failure();
+  if (runtimeInterface)
+    pm.addPass(createMetacEmitRuntimeInterface());
+  pm.addNestedPass<LLVM::LLVMFuncOp>(createCanonicalizerPass());
+  return success();
 }

@@ -171,7 +171,17 @@ struct MetacOutlineOpsPass
         if (op->getParentOp() == kernel.getOperation())
           ops.push_back(op);
       });
-      if ((int64_t)ops.size() < minOps)
+      // Many ops, or few over large data (a convolutional network's
+      // evaluation on hundreds of images, where a call per op is nothing
+      // and one function of loop nests was a third of LLVM's time).
+      int64_t points = 0;
+      for (linalg::LinalgOp op : ops) {
+        int64_t n = 1;
+        for (int64_t range : op.getStaticLoopRanges())
+          n = ShapedType::isDynamic(range) ? n : n * range;
+        points += n;
+      }
+      if ((int64_t)ops.size() < minOps && points < minPoints)
         continue;
       for (linalg::LinalgOp op : ops)
         outliner.outline(op);

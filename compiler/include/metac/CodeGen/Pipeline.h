@@ -3,12 +3,14 @@
 //   meta (with meta.grad)
 //     | -meta-autodiff, -canonicalize, -cse (buildDifferentiationPipeline)
 //   meta (plain ops)
-//     | -meta-lower-to-linalg ... -metac-emit-runtime-interface
+//     | -meta-lower-to-linalg ... -metac-approximate-math
 //     |                                            (buildLoweringPipeline)
+//   loops over buffers
+//     | partitionModule: one module per core, each on a thread of its own:
+//     | -convert-vector-to-llvm ... -canonicalize (buildLLVMConversionPipeline)
 //   LLVM dialect
-//     | translateToOptimizedLLVMIR                 (O0-O3, host CPU)
-//   LLVM IR -> object files (emitObjectFiles, in parallel parts)
-//           -> executable (linkProgram)
+//     | emitObjectFile                             (O0-O3, host CPU)
+//   object files -> executable (linkProgram)
 //
 //===----------------------------------------------------------------------===//
 #ifndef METAC_CODEGEN_PIPELINE_H
@@ -37,8 +39,30 @@ void registerPipelinePasses();
 /// Expands meta.grad and simplifies what it produced.
 void buildDifferentiationPipeline(mlir::OpPassManager &pm);
 
-/// meta dialect (no meta.grad left) to LLVM dialect with the runtime ABI.
+/// meta dialect (no meta.grad left) to loops over buffers: kernels with the
+/// runtime's calling convention, their ops outlined and buffers planned.
 mlir::LogicalResult buildLoweringPipeline(mlir::OpPassManager &pm);
+
+/// Loops over buffers to the LLVM dialect; with `runtimeInterface`, also
+/// emits the runtime's entry points and kernel table (in the one part that
+/// holds the kernels).
+mlir::LogicalResult buildLLVMConversionPipeline(mlir::OpPassManager &pm,
+                                                bool runtimeInterface);
+
+/// Splits a module that buildLoweringPipeline produced into at most `count`
+/// modules, which convert to LLVM and compile independently and link into
+/// one program. The first keeps the kernels (and the module's attributes);
+/// the functions they call are spread over all parts by size. A function
+/// called from another part is renamed `__metac_<name>` with external
+/// linkage (hidden once in LLVM IR, see emitObjectFile) and declared where
+/// it is called. Returns the module itself, alone, if it holds anything but
+/// functions and private globals.
+llvm::SmallVector<mlir::OwningOpRef<mlir::ModuleOp>>
+partitionModule(mlir::OwningOpRef<mlir::ModuleOp> module, unsigned count);
+
+/// Registers what translation to LLVM IR needs in the context. Call it
+/// before translating modules of the context on several threads.
+void prepareTranslation(mlir::MLIRContext &context);
 
 /// Translates an LLVM-dialect module and optimises it for the host CPU.
 std::unique_ptr<llvm::Module>
@@ -46,10 +70,10 @@ translateToOptimizedLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                            unsigned optLevel, std::string &error);
 
 /// Translates an LLVM-dialect module, optimises it for the host CPU and
-/// writes it as one object file per path: with several paths the module is
-/// split into that many parts, compiled in parallel (each part on a thread).
-bool emitObjectFiles(mlir::ModuleOp module, unsigned optLevel,
-                     llvm::ArrayRef<std::string> paths, std::string &error);
+/// writes it as an object file. Thread-safe for different modules once
+/// prepareTranslation has run.
+bool emitObjectFile(mlir::ModuleOp module, unsigned optLevel,
+                    llvm::StringRef path, std::string &error);
 
 /// The optional runtime layer an executable links besides the core.
 enum class RuntimeLayer {

@@ -48,7 +48,7 @@ def MetaLowerToLinalg : Pass<"meta-lower-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
-def MetacFuseElementwise : Pass<"metac-fuse-elementwise", "mlir::ModuleOp"> {
+def MetacFuseElementwise : Pass<"metac-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse elementwise linalg.generic chains, but not into contractions";
   let description = [{
     `linalg-fuse-elementwise-ops` with one rule added: nothing is fused into
@@ -150,7 +150,8 @@ def MetacOutlineOps : Pass<"metac-outline-ops", "mlir::ModuleOp"> {
   let summary = "Give each linalg op of a large kernel its own shared function";
   let description = [{
     Runs on buffers, after slot planning. In a kernel with at least `min-ops`
-    linalg ops, every top-level linalg op becomes a `func.call` of a private
+    linalg ops, or whose linalg ops' loops run at least `min-points`
+    iterations together, every top-level linalg op becomes a `func.call` of a private
     `no_inline` function that holds only that op; constants it uses are
     copied in, buffers and scalars are arguments. Functions with identical
     bodies are one function, so the unrolled inner steps, which repeat the
@@ -172,7 +173,61 @@ def MetacOutlineOps : Pass<"metac-outline-ops", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
   let options = [
     Option<"minOps", "min-ops", "int64_t", "50",
-           "Fewest linalg ops a kernel has for its ops to be outlined">
+           "Fewest linalg ops a kernel has for its ops to be outlined">,
+    Option<"minPoints", "min-points", "int64_t", "10000000",
+           "Or the fewest iterations of all its linalg ops' loops together">
+  ];
+}
+
+def MetacSplitKernels : Pass<"metac-split-kernels", "mlir::ModuleOp"> {
+  let summary = "Cut a long kernel into part functions of bounded length";
+  let description = [{
+    Runs on buffers, after op outlining. A kernel without
+    loops (no linalg op, no op with regions: all outlined) and with at least
+    twice `ops-per-part` operations besides allocations and address
+    computations becomes a sequence of calls of private `no_inline`
+    functions, `<kernel>_part<i>`, each holding about `ops-per-part` of them
+    in order. A part takes as arguments the kernel's arguments and
+    allocations it uses, and recomputes the constants and views (memref.view,
+    reshapes, casts) it needs. A cut is made only where no result of the
+    ops before it is used after it. LLVM's instruction selection and
+    register allocation are superlinear in a block's length, and the parts
+    can be compiled on different threads.
+
+    Before (`ops-per-part=2`):
+    ```mlir
+    func.func @k(%x: memref<8xf32>) attributes {metac.kernel = "k"} {
+      %s = memref.alloc() : memref<64xi8>
+      %a = memref.view %s[%c0][] : memref<64xi8> to memref<8xf32>
+      call @op0(%x, %a) ...
+      call @op1(%a, %x) ...
+      call @op0(%x, %a) ...
+      call @op1(%a, %x) ...
+      memref.dealloc %s : memref<64xi8>
+      return
+    }
+    ```
+    After:
+    ```mlir
+    func.func @k(%x: memref<8xf32>) attributes {metac.kernel = "k"} {
+      %s = memref.alloc() : memref<64xi8>
+      call @k_part0(%x, %s) : (memref<8xf32>, memref<64xi8>) -> ()
+      call @k_part1(%x, %s) : (memref<8xf32>, memref<64xi8>) -> ()
+      memref.dealloc %s : memref<64xi8>
+      return
+    }
+    func.func private @k_part0(%x: memref<8xf32>, %s: memref<64xi8>) {
+      %a = memref.view %s[%c0][] : memref<64xi8> to memref<8xf32>
+      call @op0(%x, %a) ...
+      call @op1(%a, %x) ...
+      return
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
+  let options = [
+    Option<"opsPerPart", "ops-per-part", "int64_t", "128",
+           "Operations per part function">
   ];
 }
 
