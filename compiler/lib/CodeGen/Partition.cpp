@@ -85,23 +85,28 @@ metac::partitionModule(OwningOpRef<ModuleOp> module, unsigned count) {
     if (!caller || partOf.lookup(caller) != it->second)
       shared.insert(callee);
   }
-  // Renamed in the same single pass (SymbolTable::rename walks the module
-  // for every symbol). Their only users here are calls.
-  MLIRContext *ctx = module->getContext();
-  auto newName = [&](Operation *fn) {
-    return StringAttr::get(ctx,
-                           "__metac_" + cast<func::FuncOp>(fn).getName().str());
-  };
+  // Renamed in one pass over the uses (SymbolTable::rename walks the module
+  // for every symbol). Checked first, so that giving up leaves the module
+  // as it was: only functions that move are shared, and only calls use them.
+  SmallVector<std::pair<func::CallOp, Operation *>> calls;
   for (const SymbolTable::SymbolUse &use : *uses) {
     Operation *callee =
         symbols.lookup(use.getSymbolRef().getRootReference().getValue());
     if (!callee || !shared.contains(callee))
       continue;
     auto call = dyn_cast<func::CallOp>(use.getUser());
-    if (!call)
+    if (!call || !cast<func::FuncOp>(callee).isPrivate() ||
+        callee->hasAttr("metac.kernel"))
       return alone();
-    call.setCallee(newName(callee).getValue());
+    calls.push_back({call, callee});
   }
+  MLIRContext *ctx = module->getContext();
+  auto newName = [&](Operation *fn) {
+    return StringAttr::get(ctx,
+                           "__metac_" + cast<func::FuncOp>(fn).getName().str());
+  };
+  for (auto [call, callee] : calls)
+    call.setCallee(newName(callee).getValue());
   for (Operation *fn : shared)
     cast<func::FuncOp>(fn).setName(newName(fn));
 
