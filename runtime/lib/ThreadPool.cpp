@@ -1,6 +1,7 @@
 //===- ThreadPool.cpp - Parallel loop over tasks --------------------------===//
 //
-// Indices are handed out one at a time under the mutex. A meta-batch has tens
+// The caller runs index 0 itself; the others are handed out one at a time
+// under the mutex. A meta-batch has tens
 // of tasks, each a kernel call of microseconds to milliseconds, so a lock per
 // index costs nothing measurable and keeps the pool obviously correct.
 // parallelFor waits until every worker is idle again, so no worker can touch

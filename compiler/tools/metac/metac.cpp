@@ -97,7 +97,8 @@ cl::opt<unsigned> optLevel("O", cl::desc("Optimisation level (0-3)"),
 // Verifying the whole module after each of the pipeline's passes took 0.35
 // of the 1.8 s the 20-way Omniglot example took to compile. The module is
 // verified where one pipeline hands it to the next; the test suite compiles
-// the examples with --verify-each.
+// a regression, a reinforcement-learning and a convolutional program with
+// --verify-each (sinusoid-train, reinforcement and partition tests).
 cl::opt<bool> verifyEach("verify-each",
                          cl::desc("Verify the IR after every pass (for "
                                   "debugging metac; slower)"),
