@@ -110,7 +110,8 @@ void ThreadPool::parallelFor(size_t N, const std::function<void(size_t)> &Fn) {
   drain();
   std::exception_ptr Thrown;
   // Workers that joined may still be running their last index.
-  spinBriefly([&] { return PublishedBusy.load(std::memory_order_acquire) == 0; });
+  spinBriefly(
+      [&] { return PublishedBusy.load(std::memory_order_acquire) == 0; });
   {
     std::unique_lock<std::mutex> Lock(Mutex);
     WorkDone.wait(Lock, [&] { return Busy == 0; });
