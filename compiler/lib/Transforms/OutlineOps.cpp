@@ -42,19 +42,6 @@ using namespace mlir;
 
 namespace {
 
-/// Whether a buffer can cross a call as a bare pointer (the kernels' calling
-/// convention): static shape, strides and offset.
-bool passableAsBarePointer(MemRefType type) {
-  if (!type.hasStaticShape())
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(getStridesAndOffset(type, strides, offset)))
-    return false;
-  return !ShapedType::isDynamic(offset) &&
-         llvm::none_of(strides, ShapedType::isDynamic);
-}
-
 class Outliner {
 public:
   Outliner(ModuleOp module) : module(module), symbols(module) {}
@@ -88,7 +75,7 @@ bool Outliner::outline(linalg::LinalgOp linalgOp) {
       continue;
     }
     if (auto type = dyn_cast<MemRefType>(v.getType());
-        type && !passableAsBarePointer(type))
+        type && !metac::passableAsBarePointer(type))
       return false;
     if (!isa<MemRefType, FloatType, IntegerType, IndexType>(v.getType()))
       return false;

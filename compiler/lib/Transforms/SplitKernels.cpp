@@ -51,33 +51,35 @@ bool staysInKernel(Operation *op) {
          isAddressOp(op);
 }
 
+/// Values that cross a call into a part: bare-pointer buffers and scalars.
 bool passable(Type type) {
-  if (auto memref = dyn_cast<MemRefType>(type)) {
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    return memref.hasStaticShape() &&
-           succeeded(getStridesAndOffset(memref, strides, offset)) &&
-           !ShapedType::isDynamic(offset) &&
-           llvm::none_of(strides, ShapedType::isDynamic);
-  }
+  if (auto memref = dyn_cast<MemRefType>(type))
+    return metac::passableAsBarePointer(memref);
   return isa<FloatType, IntegerType, IndexType>(type);
 }
+
+/// What a part takes from the kernel (its arguments) and the address ops it
+/// recomputes.
+struct PartInputs {
+  llvm::SetVector<Value> roots;
+  llvm::SetVector<Operation *> recomputed;
+};
 
 class KernelSplitter {
 public:
   KernelSplitter(ModuleOp module, int64_t opsPerPart)
       : module(module), symbols(module), opsPerPart(opsPerPart) {}
 
-  /// Splits `kernel`; leaves it alone (and says so) if it cannot.
-  bool split(func::FuncOp kernel);
+  /// Splits `kernel`, or leaves it whole if it has loops, is short, or
+  /// some value would have to cross a cut that cannot.
+  void split(func::FuncOp kernel);
 
 private:
-  /// The kernel values a part defined by `ops` needs (roots) and the
-  /// address ops it recomputes; false if some value cannot be passed.
-  bool collectInputs(ArrayRef<Operation *> ops, llvm::SetVector<Value> &roots,
-                     llvm::SetVector<Operation *> &recomputed);
-  void makePart(func::FuncOp kernel, ArrayRef<Operation *> ops, unsigned index,
-                Operation *&after);
+  /// The inputs of a part defined by `ops`; false if some value cannot be
+  /// passed.
+  bool collectInputs(ArrayRef<Operation *> ops, PartInputs &inputs);
+  void makePart(func::FuncOp kernel, ArrayRef<Operation *> ops,
+                const PartInputs &inputs, unsigned index, Operation *&after);
 
   ModuleOp module;
   SymbolTable symbols;
@@ -85,8 +87,7 @@ private:
 };
 
 bool KernelSplitter::collectInputs(ArrayRef<Operation *> ops,
-                                   llvm::SetVector<Value> &roots,
-                                   llvm::SetVector<Operation *> &recomputed) {
+                                   PartInputs &inputs) {
   llvm::SmallPtrSet<Operation *, 32> inPart(ops.begin(), ops.end());
   SmallVector<Value> worklist;
   for (Operation *op : ops)
@@ -100,24 +101,21 @@ bool KernelSplitter::collectInputs(ArrayRef<Operation *> ops,
     if (def && (inPart.contains(def) || inPart.contains(def->getParentOp())))
       continue; // Defined inside the part (or inside one of its ops).
     if (def && isAddressOp(def) && def->getNumRegions() == 0) {
-      if (recomputed.insert(def))
+      if (inputs.recomputed.insert(def))
         worklist.append(def->operand_begin(), def->operand_end());
       continue;
     }
     if (!passable(v.getType()))
       return false;
-    roots.insert(v);
+    inputs.roots.insert(v);
   }
   return true;
 }
 
 void KernelSplitter::makePart(func::FuncOp kernel, ArrayRef<Operation *> ops,
-                              unsigned index, Operation *&after) {
-  llvm::SetVector<Value> roots;
-  llvm::SetVector<Operation *> recomputed;
-  bool ok = collectInputs(ops, roots, recomputed);
-  assert(ok && "checked before splitting");
-  (void)ok;
+                              const PartInputs &inputs, unsigned index,
+                              Operation *&after) {
+  const llvm::SetVector<Value> &roots = inputs.roots;
 
   MLIRContext *ctx = kernel.getContext();
   Location loc = kernel.getLoc();
@@ -144,7 +142,8 @@ void KernelSplitter::makePart(func::FuncOp kernel, ArrayRef<Operation *> ops,
   for (auto [v, arg] : llvm::zip(roots, body->getArguments()))
     mapping.map(v, arg);
   // The recomputed addresses in kernel order, so each follows its operands.
-  SmallVector<Operation *> addresses(recomputed.begin(), recomputed.end());
+  SmallVector<Operation *> addresses(inputs.recomputed.begin(),
+                                     inputs.recomputed.end());
   llvm::sort(addresses,
              [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
   for (Operation *op : addresses)
@@ -159,20 +158,20 @@ void KernelSplitter::makePart(func::FuncOp kernel, ArrayRef<Operation *> ops,
     op->erase();
 }
 
-bool KernelSplitter::split(func::FuncOp kernel) {
+void KernelSplitter::split(func::FuncOp kernel) {
   Block &block = kernel.getBody().front();
   // Only kernels whose ops are calls (outlined): a loop moved into a part
   // would lose what LLVM knows about its buffers not aliasing.
   if (llvm::any_of(block, [](Operation &op) {
         return isa<linalg::LinalgOp>(op) || op.getNumRegions() > 0;
       }))
-    return true;
+    return;
   SmallVector<Operation *> work;
   for (Operation &op : block)
     if (!staysInKernel(&op))
       work.push_back(&op);
   if ((int64_t)work.size() < 2 * opsPerPart)
-    return true;
+    return;
 
   // Cut every opsPerPart operations, where no result of the part so far is
   // used after the cut (results stay inside their part).
@@ -193,22 +192,20 @@ bool KernelSplitter::split(func::FuncOp kernel) {
           lastUse = std::max(lastUse, position[top]);
   }
   if (parts.size() < 2)
-    return true;
+    return;
   // A value that cannot be passed (a dynamic buffer) keeps the kernel whole.
-  for (ArrayRef<Operation *> ops : parts) {
-    llvm::SetVector<Value> roots;
-    llvm::SetVector<Operation *> recomputed;
-    if (!collectInputs(ops, roots, recomputed))
-      return true;
-  }
+  SmallVector<PartInputs> inputs(parts.size());
+  for (auto [ops, in] : llvm::zip_equal(parts, inputs))
+    if (!collectInputs(ops, in))
+      return;
   Operation *after = kernel;
   for (auto [i, ops] : llvm::enumerate(parts))
-    makePart(kernel, ops, i, after);
+    makePart(kernel, ops, inputs[i], i, after);
   // Addresses only the parts used are dead in the kernel now.
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
     if (isAddressOp(&op) && op.use_empty())
       op.erase();
-  return true;
+  return;
 }
 
 struct MetacSplitKernelsPass

@@ -39,6 +39,19 @@ inline mlir::Value rootAllocation(mlir::Value v) {
   return v;
 }
 
+/// Whether a buffer can cross a call as a bare pointer (the kernels' calling
+/// convention): static shape, strides and offset.
+inline bool passableAsBarePointer(mlir::MemRefType type) {
+  if (!type.hasStaticShape())
+    return false;
+  llvm::SmallVector<int64_t> strides;
+  int64_t offset;
+  if (mlir::failed(mlir::getStridesAndOffset(type, strides, offset)))
+    return false;
+  return !mlir::ShapedType::isDynamic(offset) &&
+         llvm::none_of(strides, mlir::ShapedType::isDynamic);
+}
+
 /// Whether a matrix product is computed by the runtime's Eigen GEMM
 /// (metac-lower-to-runtime-calls) rather than by generated loops: products
 /// large enough for blocking and packing to pay (on the MAML-RL policy,
