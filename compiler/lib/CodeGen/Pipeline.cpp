@@ -58,11 +58,12 @@ void metac::buildDifferentiationPipeline(OpPassManager &pm) {
 // halves because it needs an option the textual form lacks in MLIR 19.
 static const char *const kTensorPipeline =
     // Tensor level: lower, then per function (on all cores): simplify, fuse
-    // elementwise chains, and store masks as bytes, so that the loops
-    // reading them vectorise.
+    // elementwise chains, store masks as bytes, so that the loops reading
+    // them vectorise, and give each op that writes into a zero fill its
+    // own (after the last CSE).
     "meta-lower-to-linalg,"
     "func.func(canonicalize,cse,metac-fuse-elementwise,canonicalize,"
-    "metac-byte-masks),"
+    "metac-byte-masks,metac-duplicate-inits),"
     // Kernels take the runtime's buffers (destination passing).
     "metac-kernel-abi,"
     // Convolutions are runtime calls; nothing may run between this and
@@ -117,6 +118,10 @@ LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
       b.create<linalg::CopyOp>(loc, from, to);
     return success();
   };
+  // A kernel's results are computed in the runtime's output buffers: each
+  // materialize_in_destination's tensor.empty becomes the output (the
+  // sinusoid MAML meta-gradient: six copies of its gradients fewer).
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   return parsePassPipeline(kBufferPipeline, pm, llvm::errs());
 }

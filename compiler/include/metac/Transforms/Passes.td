@@ -90,6 +90,38 @@ def MetacByteMasks : Pass<"metac-byte-masks", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def MetacDuplicateInits : Pass<"metac-duplicate-inits", "mlir::func::FuncOp"> {
+  let summary = "Give each linalg op that writes into a shared init its own";
+  let description = [{
+    After CSE, many ops write their results into one `linalg.fill` (the
+    zeros reverse mode starts products and reductions from) or one
+    `tensor.empty` of a shape. Every writer of a fill but one gets a clone
+    of the fill right before it, so that One-Shot Bufferize writes zeros
+    instead of copying them from a buffer live through the whole kernel;
+    uses that only read the fill keep the original. Every use of a
+    `tensor.empty` gets its own, so that empty-tensor elimination, which
+    replaces a `tensor.empty` with the kernel's output buffer, redirects
+    only the op that computes the output.
+
+    Before:
+    ```mlir
+    %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<10x40xf32>) -> tensor<10x40xf32>
+    %a = linalg.generic ... outs(%z : tensor<10x40xf32>) ...
+    %b = linalg.generic ... outs(%z : tensor<10x40xf32>) ...
+    ```
+    After:
+    ```mlir
+    %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<10x40xf32>) -> tensor<10x40xf32>
+    %a = linalg.generic ... outs(%z : tensor<10x40xf32>) ...
+    %e1 = tensor.empty() : tensor<10x40xf32>
+    %z1 = linalg.fill ins(%c0 : f32) outs(%e1 : tensor<10x40xf32>) -> tensor<10x40xf32>
+    %b = linalg.generic ... outs(%z1 : tensor<10x40xf32>) ...
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def MetacLowerToRuntimeCalls
     : Pass<"metac-lower-to-runtime-calls", "mlir::ModuleOp"> {
   let summary = "Turn convolutions into calls of the runtime's GEMM-based functions";
