@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 using namespace metac::runtime;
 
@@ -77,5 +80,37 @@ TEST(ThreadPoolTest, CallerRunsIndexZero) {
         RanZero = std::this_thread::get_id();
     });
     ASSERT_EQ(RanZero, Caller) << "round " << Round;
+  }
+}
+
+TEST(ThreadPoolTest, WakesThreadsThatWentToSleep) {
+  // Workers sleep after spinning for about 75 µs without work, and the
+  // caller after waiting as long for a worker's last index: both must be
+  // woken, and every index still run once.
+  ThreadPool Pool(3);
+  for (int Round = 0; Round < 20; ++Round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::vector<std::atomic<int>> Hits(6);
+    Pool.parallelFor(Hits.size(), [&](size_t I) {
+      if (I == static_cast<size_t>(Round % 6))
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      Hits[I]++;
+    });
+    for (size_t I = 0; I < Hits.size(); ++I)
+      ASSERT_EQ(Hits[I].load(), 1) << "round " << Round << " index " << I;
+  }
+}
+
+TEST(ThreadPoolTest, ResultsAreVisibleToTheCaller) {
+  // Plain (non-atomic) writes of the workers are seen after the loop, and
+  // the caller's writes before it are seen by the workers.
+  ThreadPool Pool(2);
+  std::vector<int64_t> In(64), Out(64);
+  for (int Round = 0; Round < 2000; ++Round) {
+    for (size_t I = 0; I < In.size(); ++I)
+      In[I] = Round * 100 + static_cast<int64_t>(I);
+    Pool.parallelFor(In.size(), [&](size_t I) { Out[I] = In[I] * 2; });
+    for (size_t I = 0; I < In.size(); ++I)
+      ASSERT_EQ(Out[I], In[I] * 2) << "round " << Round;
   }
 }

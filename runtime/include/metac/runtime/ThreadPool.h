@@ -3,8 +3,8 @@
 // The tasks of a meta-batch (and the evaluation tasks) are independent, and
 // generated kernels are pure functions of their buffers, so they run in
 // parallel. Determinism is the caller's side of the contract: task I writes
-// only into its own slot I, and results are combined afterwards on the
-// calling thread in index order. The pool only promises that every index runs
+// only into its own slot I, and results are combined in an order that does
+// not depend on the threads. The pool only promises that every index runs
 // exactly once before parallelFor returns.
 //
 //===----------------------------------------------------------------------===//
@@ -50,21 +50,32 @@ private:
   void run(size_t I);
 
   std::vector<std::thread> Workers;
-  std::mutex Mutex;
-  std::condition_variable WorkReady;
-  std::condition_variable WorkDone;
-  bool Stopping = false;
-  uint64_t Generation = 0;
-  unsigned Busy = 0;
-  /// Copies of Generation and Busy readable without the mutex, so that a
-  /// thread can spin briefly before sleeping (see ThreadPool.cpp).
-  std::atomic<uint64_t> PublishedGeneration{0};
-  std::atomic<unsigned> PublishedBusy{0};
 
-  // The current loop; written only while no worker is busy.
+  // The current loop. Written by parallelFor only while no worker is inside
+  // a loop (Active == 0), and published by the release store of Generation.
   const std::function<void(size_t)> *Body = nullptr;
   size_t Count = 0;
-  size_t Next = 0;
+
+  /// Incremented by parallelFor to start a loop; workers wait for it to
+  /// change.
+  alignas(64) std::atomic<uint64_t> Generation{0};
+  /// The generation workers may still join, or 0 once the caller has
+  /// closed the loop (every index claimed).
+  std::atomic<uint64_t> OpenGeneration{0};
+  /// The next index to claim.
+  alignas(64) std::atomic<size_t> Next{0};
+  /// Workers inside the current loop: joined and not yet left.
+  alignas(64) std::atomic<unsigned> Active{0};
+
+  // Sleeping: a thread spins briefly, then waits on a condition variable;
+  // the flags tell the other side whether a notification is needed.
+  std::mutex Mutex;
+  std::condition_variable WorkReady, WorkDone;
+  std::atomic<unsigned> SleepingWorkers{0};
+  std::atomic<bool> CallerSleeping{false};
+  bool Stopping = false; // Guarded by Mutex.
+
+  // The lowest failing index and its exception; guarded by Mutex.
   size_t FailedIndex = 0;
   std::exception_ptr Failure;
 };
