@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -201,6 +202,52 @@ TEST(TrainerTest, UpdateIsTheMeanOfTheTaskGradients) {
         Sum += keyGradient(rng::trainTaskKey(5, 0, Task), Entry);
       EXPECT_NEAR(T.parameters()[Entry], -Sum / 7, 1e-5)
           << Threads << " threads, entry " << Entry;
+    }
+  }
+}
+
+namespace {
+
+/// The program's tasks, except that one task's data cannot be read once.
+class FailingOnceSource : public TaskSource {
+public:
+  FailingOnceSource(const Program &P, uint64_t FailingKey)
+      : Inner(P), FailingKey(FailingKey) {}
+  void sample(uint64_t TaskKey, Phase Ph, TaskSplit &Support,
+              TaskSplit &Query) const override {
+    if (TaskKey == FailingKey && !Failed.exchange(true))
+      throw Error("cannot read the task's data");
+    Inner.sample(TaskKey, Ph, Support, Query);
+  }
+
+private:
+  KernelTaskSource Inner;
+  uint64_t FailingKey;
+  mutable std::atomic<bool> Failed{false};
+};
+
+} // namespace
+
+TEST(TrainerTest, StepAfterAFailedStepIsExact) {
+  // A task that throws leaves its block unfinished and its nodes of the
+  // summation tree with one arrival; the next step must still sum every
+  // task exactly once.
+  Program P = Program::load(KeyedDescriptor, KeyedKernels);
+  for (unsigned Threads : {1u, 2u, 3u, 4u, 7u}) {
+    for (uint64_t Failing : {0u, 3u, 6u}) {
+      ThreadPool Pool(Threads);
+      FailingOnceSource Source(P, rng::trainTaskKey(5, 0, Failing));
+      Trainer T(P, Pool, 5, &Source);
+      EXPECT_THROW(T.step(), Error);
+      T.step();
+      for (int Entry = 0; Entry < 3; ++Entry) {
+        double Sum = 0;
+        for (uint64_t Task = 0; Task < 7; ++Task)
+          Sum += keyGradient(rng::trainTaskKey(5, 0, Task), Entry);
+        EXPECT_NEAR(T.parameters()[Entry], -Sum / 7, 1e-5)
+            << Threads << " threads, task " << Failing << " failed, entry "
+            << Entry;
+      }
     }
   }
 }

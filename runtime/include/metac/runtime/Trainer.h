@@ -75,6 +75,8 @@ private:
   /// Adds slot I's gradient into the summation tree: walks up from the leaf
   /// while this thread is the second to arrive at a node (see step()).
   void finishSlot(size_t I);
+  /// Puts the counters below in their state between iterations.
+  void resetCounters();
   /// Builds the summation tree's nodes over slots [Lo, Hi); returns the id
   /// of the subtree's root, or NoNode for a leaf.
   uint32_t buildTree(uint32_t Lo, uint32_t Hi, uint32_t Parent);
@@ -105,7 +107,8 @@ private:
   struct alignas(64) Counter {
     std::atomic<size_t> Value{0};
   };
-  /// Per node, how many of its two children are done this iteration.
+  /// Per node, how many of its children have finished, over all iterations
+  /// (two per iteration).
   std::unique_ptr<Counter[]> Arrivals;
   /// Per thread's block of slots, the next slot not yet taken.
   std::unique_ptr<Counter[]> NextInBlock;
