@@ -239,14 +239,14 @@ double Trainer::step() {
     checkSlot(I);
     LossSum += Slots[I].Loss;
   }
-  // The root's addition, in one pass with the division: on the caller's
-  // thread, which has its own block's sum in cache and reads the other's
-  // once (the thread that finished last used to add them, and the caller
-  // then read the sum from that thread's cache).
   // The other threads' copies of the parameters are invalidated before
   // the update writes them, all at once (Adam on 2 threads 1.85 -> 0.87 us).
   const int64_t N = P.numParameters();
   prefetchLines(Params.data(), Params.size(), /*Write=*/true);
+  // The root's addition, in one pass with the division: on the caller's
+  // thread, which has its own block's sum in cache and reads the other's
+  // once (the thread that finished last used to add them, and the caller
+  // then read the sum from that thread's cache).
   if (!Tree.empty())
     prefetchLines(Slots[Tree[0].Mid].Grad.data(), N, /*Write=*/false);
   Eigen::Map<Eigen::ArrayXf> Mean(MeanGrad.data(), N);
