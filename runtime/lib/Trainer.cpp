@@ -104,8 +104,9 @@ static int64_t firstNonFinite(const float *Data, size_t Size) {
 }
 
 /// Asks for every cache line of Data[0, N) at once. A line another core
-/// wrote or holds takes about 250 ns to arrive here (a measured round trip
-/// between this machine's two cores is 525 ns); requested one at a time, as
+/// wrote or holds takes 125-300 ns to arrive here (a round trip between
+/// this machine's two cores measures 250-600 ns, depending on where the
+/// host places them); requested one at a time, as
 /// a loop reaches them, the 110 lines of sinusoid MAML's parameters cost
 /// the second thread's first task several microseconds per iteration.
 static void prefetchLines(const float *Data, size_t N, bool Write) {
