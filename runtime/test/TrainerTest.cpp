@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 using namespace metac::runtime;
 using namespace metac::runtime::test;
@@ -188,6 +189,18 @@ const char *KeyedDescriptor = "metac-program 1\nname keyed\n"
                               "end\n";
 const metac_kernel_fn KeyedKernels[] = {keySample, keyedMetaGrad};
 
+/// Expects T's parameters to be one SGD step (lr 1, from zero) along the
+/// mean of the keyed gradients of iteration 0's seven tasks (seed 5).
+void expectOneMeanStep(const Trainer &T, const std::string &Context) {
+  for (int Entry = 0; Entry < 3; ++Entry) {
+    double Sum = 0;
+    for (uint64_t Task = 0; Task < 7; ++Task)
+      Sum += keyGradient(rng::trainTaskKey(5, 0, Task), Entry);
+    EXPECT_NEAR(T.parameters()[Entry], -Sum / 7, 1e-5)
+        << Context << ", entry " << Entry;
+  }
+}
+
 } // namespace
 
 TEST(TrainerTest, UpdateIsTheMeanOfTheTaskGradients) {
@@ -196,13 +209,7 @@ TEST(TrainerTest, UpdateIsTheMeanOfTheTaskGradients) {
     ThreadPool Pool(Threads);
     Trainer T(P, Pool, 5);
     T.step();
-    for (int Entry = 0; Entry < 3; ++Entry) {
-      double Sum = 0;
-      for (uint64_t Task = 0; Task < 7; ++Task)
-        Sum += keyGradient(rng::trainTaskKey(5, 0, Task), Entry);
-      EXPECT_NEAR(T.parameters()[Entry], -Sum / 7, 1e-5)
-          << Threads << " threads, entry " << Entry;
-    }
+    expectOneMeanStep(T, std::to_string(Threads) + " threads");
   }
 }
 
@@ -240,14 +247,8 @@ TEST(TrainerTest, StepAfterAFailedStepIsExact) {
       Trainer T(P, Pool, 5, &Source);
       EXPECT_THROW(T.step(), Error);
       T.step();
-      for (int Entry = 0; Entry < 3; ++Entry) {
-        double Sum = 0;
-        for (uint64_t Task = 0; Task < 7; ++Task)
-          Sum += keyGradient(rng::trainTaskKey(5, 0, Task), Entry);
-        EXPECT_NEAR(T.parameters()[Entry], -Sum / 7, 1e-5)
-            << Threads << " threads, task " << Failing << " failed, entry "
-            << Entry;
-      }
+      expectOneMeanStep(T, std::to_string(Threads) + " threads, task " +
+                               std::to_string(Failing) + " failed");
     }
   }
 }
