@@ -66,8 +66,8 @@ static const char *const kTensorPipeline =
     "metac-byte-masks,metac-duplicate-inits),"
     // Kernels take the runtime's buffers (destination passing).
     "metac-kernel-abi,"
-    // Convolutions are runtime calls; nothing may run between this and
-    // bufferization (see LowerToRuntimeCalls.cpp).
+    // Convolutions are runtime calls; nothing that canonicalises may run
+    // between this and bufferization (see LowerToRuntimeCalls.cpp).
     "metac-lower-to-runtime-calls";
 static const char *const kBufferPipeline =
     // Intermediates live in slots planned at compile time.

@@ -18,10 +18,12 @@
 // where view() is a one-element memref.reinterpret_cast, which the
 // bare-pointer calling convention passes as a `float *`.
 //
-// The pass runs right before One-Shot Bufferize. Run earlier, canonicalisation
-// folds `to_memref(to_tensor(%out))` into `%out` when one convolution feeds
-// another, the analysis no longer sees the second call read the first's
-// result, and an elementwise op may overwrite that buffer in place first.
+// The pass runs right before One-Shot Bufferize (only empty-tensor
+// elimination, which folds nothing, comes between). Run earlier,
+// canonicalisation folds `to_memref(to_tensor(%out))` into `%out` when one
+// convolution feeds another, the analysis no longer sees the second call read
+// the first's result, and an elementwise op may overwrite that buffer in place
+// first.
 //
 //===----------------------------------------------------------------------===//
 #include "metac/Transforms/Passes.h"
