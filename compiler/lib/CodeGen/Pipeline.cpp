@@ -59,8 +59,8 @@ void metac::buildDifferentiationPipeline(OpPassManager &pm) {
 static const char *const kTensorPipeline =
     // Tensor level: lower, then per function (on all cores): simplify, fuse
     // elementwise chains, store masks as bytes, so that the loops reading
-    // them vectorise, and give each op that writes into a zero fill its
-    // own (after the last CSE).
+    // them vectorise, and give each op that writes into a shared fill or
+    // tensor.empty its own (after the last CSE).
     "meta-lower-to-linalg,"
     "func.func(canonicalize,cse,metac-fuse-elementwise,canonicalize,"
     "metac-byte-masks,metac-duplicate-inits),"
@@ -118,9 +118,10 @@ LogicalResult metac::buildLoweringPipeline(OpPassManager &pm) {
       b.create<linalg::CopyOp>(loc, from, to);
     return success();
   };
-  // A kernel's results are computed in the runtime's output buffers: each
-  // materialize_in_destination's tensor.empty becomes the output (the
-  // sinusoid MAML meta-gradient: six copies of its gradients fewer).
+  // A kernel's results are computed in the runtime's output buffers
+  // instead of copied there: each materialize_in_destination's tensor.empty
+  // becomes the output (the sinusoid MAML meta-gradient bufferized with 7
+  // such copies, one per gradient).
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   return parsePassPipeline(kBufferPipeline, pm, llvm::errs());
