@@ -205,7 +205,6 @@ void KernelSplitter::split(func::FuncOp kernel) {
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
     if (isAddressOp(&op) && op.use_empty())
       op.erase();
-  return;
 }
 
 struct MetacSplitKernelsPass
