@@ -1,6 +1,7 @@
 # -*- Python -*-
 # lit configuration of metac's regression tests.
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -29,3 +30,8 @@ config.substitutions[0:0] = [
     ("%metac_tools", config.metac_tools_dir),
     ("%metac", os.path.join(config.metac_tools_dir, "metac")),
 ]
+
+# Programs compiled for other CPUs (metac --cpu) run under QEMU's user-mode
+# emulation of those CPUs (scripts/test installs qemu-user).
+if shutil.which("qemu-x86_64"):
+    config.available_features.add("qemu-x86_64")

@@ -14,6 +14,7 @@
 #include "metac/runtime/Driver.h"
 #include "metac/runtime/Checkpoint.h"
 #include "metac/runtime/Cli.h"
+#include "metac/runtime/Cpu.h"
 #include "metac/runtime/Error.h"
 #include "metac/runtime/Evaluator.h"
 #include "metac/runtime/Init.h"
@@ -408,7 +409,8 @@ int Session::run() {
   return ExitSuccess;
 }
 
-int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
+int metac::runtime::runMain(int Argc, char **Argv, const char *Target,
+                            const char *Descriptor,
                             const metac_kernel_fn *Kernels,
                             ImageSourceFactory Images,
                             SimulatorFactory Simulators) {
@@ -425,6 +427,8 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Descriptor,
   Options O;
   std::unique_ptr<Session> S;
   try {
+    // Before anything could run an instruction this CPU does not have.
+    checkTargetCpu(Target);
     P = Program::load(Descriptor, Kernels);
     O = parseCommandLine(std::vector<std::string>(Argv + 1, Argv + Argc));
     if (O.Help) {

@@ -1,14 +1,16 @@
 //===- Library.cpp - The embedding API (metac/metac.h) --------------------===//
 //
-// The only file of metac_runtime that refers to metac_program() and
-// metac_kernels, so an executable pulls it in only if it calls the API. The
-// descriptor is parsed once, on first use; a bad descriptor makes every call
-// fail with the parse error rather than abort.
+// The only file of metac_runtime that refers to metac_program(),
+// metac_kernels and metac_target, so an executable pulls it in only if it
+// calls the API. The descriptor is parsed once, on first use, after the
+// target CPU is checked; a bad descriptor (or CPU) makes every call fail
+// with its message rather than abort.
 //
 //===----------------------------------------------------------------------===//
 
 #include "metac/abi.h"
 #include "metac/metac.h"
+#include "metac/runtime/Cpu.h"
 #include "metac/runtime/Error.h"
 #include "metac/runtime/Init.h"
 #include "metac/runtime/Kernels.h"
@@ -36,6 +38,7 @@ const LoadedProgram &loaded() {
   static LoadedProgram L = [] {
     LoadedProgram L;
     try {
+      checkTargetCpu(metac_target);
       L.P = Program::load(metac_program(), metac_kernels);
     } catch (const std::exception &E) {
       L.Error = std::string("metac: ") + E.what();

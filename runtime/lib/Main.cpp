@@ -10,5 +10,6 @@
 #include "metac/runtime/Driver.h"
 
 int main(int Argc, char **Argv) {
-  return metac::runtime::runMain(Argc, Argv, metac_program(), metac_kernels);
+  return metac::runtime::runMain(Argc, Argv, metac_target, metac_program(),
+                                 metac_kernels);
 }

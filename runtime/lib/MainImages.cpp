@@ -12,6 +12,7 @@
 #include "metac/runtime/ImageTasks.h"
 
 int main(int Argc, char **Argv) {
-  return metac::runtime::runMain(Argc, Argv, metac_program(), metac_kernels,
+  return metac::runtime::runMain(Argc, Argv, metac_target, metac_program(),
+                                 metac_kernels,
                                  metac::runtime::createImageTaskSource);
 }

@@ -10,7 +10,7 @@
 #include "metac/runtime/Simulator.h"
 
 int main(int Argc, char **Argv) {
-  return metac::runtime::runMain(Argc, Argv, metac_program(), metac_kernels,
-                                 nullptr,
+  return metac::runtime::runMain(Argc, Argv, metac_target, metac_program(),
+                                 metac_kernels, nullptr,
                                  metac::runtime::createMujocoSimulator);
 }

@@ -175,6 +175,9 @@ extern "C" const char *metac_program(void) {
   return Diverge && *Diverge == '1' ? DivergingDescriptor : Descriptor;
 }
 
+// Plain C++, which any x86-64 CPU runs.
+extern "C" const char metac_target[] = "cpu=x86-64 features=";
+
 extern "C" const metac_kernel_fn metac_kernels[] = {
     sample<5>, sample<10>, metaGrad<5, 10>, adapt<5>, eval<5, 10>, eval<10, 10>,
 };

@@ -1,11 +1,13 @@
 //===- ObjectEmission.cpp - LLVM IR, host object files and linking --------===//
 //
 // Everything after the LLVM dialect happens in process: translation to LLVM
-// IR, the O0-O3 pipeline for the host CPU (its real features, so AVX-512 is
-// used where the machine has it), and object emission, one part of the
-// program per thread for an executable. Only the final link is delegated, to
-// the system C++ driver, because the runtime is a C++ library with its own
-// dependencies (libstdc++, fmt, pthreads).
+// IR, the O0-O3 pipeline for the target CPU, and object emission, one part
+// of the program per thread for an executable. The target is the host CPU
+// with its real features by default (so AVX-512 is used where the machine
+// has it), or the CPU named by metac --cpu; the program records it in
+// `metac_target` (metac/abi.h), which the runtime checks at start. Only the
+// final link is delegated, to the system C++ driver, because the runtime is
+// a C++ library with its own dependencies (libstdc++, fmt, pthreads).
 //
 //===----------------------------------------------------------------------===//
 #include "metac/CodeGen/Pipeline.h"
@@ -15,7 +17,10 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/StandardInstrumentations.h"
@@ -34,7 +39,6 @@ using namespace mlir;
 
 namespace {
 
-/// A target machine for the host CPU with all of its features.
 /// Loop strength reduction took 0.46 of the 3.5 s the sinusoid example took
 /// to compile (its kernels are thousands of short constant-trip loops) and
 /// made no measurable difference to their speed (1224 vs 1217 it/s), so
@@ -46,32 +50,66 @@ void disableLoopStrengthReduction() {
     it->second->addOccurrence(0, "disable-lsr", "true");
 }
 
-std::unique_ptr<llvm::TargetMachine> hostTargetMachine(unsigned optLevel,
-                                                       std::string &error) {
-  // Once, before any thread compiles a part: registering targets and
-  // setting options are not thread-safe.
+/// The host's target, registered once, before any thread compiles a part:
+/// registering targets and setting options are not thread-safe.
+const llvm::Target *hostTarget(std::string &error) {
   static std::once_flag initialised;
   std::call_once(initialised, [] {
     disableLoopStrengthReduction();
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
-  std::string triple = llvm::sys::getDefaultTargetTriple();
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
+  return llvm::TargetRegistry::lookupTarget(llvm::sys::getDefaultTargetTriple(),
+                                            error);
+}
+
+/// A target machine for `cpu`: the host CPU with all of its features for
+/// "native", otherwise the named CPU with the features LLVM gives it.
+std::unique_ptr<llvm::TargetMachine>
+targetMachine(llvm::StringRef cpu, unsigned optLevel, std::string &error) {
+  const llvm::Target *target = hostTarget(error);
+  if (!target || !metac::checkTargetCpu(cpu, error))
     return nullptr;
+  std::string triple = llvm::sys::getDefaultTargetTriple();
   llvm::SubtargetFeatures features;
-  for (auto &feature : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(feature.first(), feature.second);
+  std::string cpuName = cpu.str();
+  if (cpu == "native") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    for (auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.first(), feature.second);
+  }
   llvm::TargetOptions options;
   auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
                : optLevel == 1 ? llvm::CodeGenOptLevel::Less
                : optLevel == 2 ? llvm::CodeGenOptLevel::Default
                                : llvm::CodeGenOptLevel::Aggressive;
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, llvm::sys::getHostCPUName(), features.getString(), options,
-      llvm::Reloc::PIC_, std::nullopt, level));
+      triple, cpuName, features.getString(), options, llvm::Reloc::PIC_,
+      std::nullopt, level));
+}
+
+/// The `metac_target` record of a program compiled by `machine`.
+std::string targetRecord(const llvm::TargetMachine &machine) {
+  const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo();
+  std::string features;
+#define METAC_CPU_FEATURE(name, ...)                                           \
+  if (subtarget->checkFeatures(std::string("+") + name))                       \
+    features += (features.empty() ? "" : ",") + std::string(name);
+#include "metac/cpu_features.def"
+  return "cpu=" + machine.getTargetCPU().str() + " features=" + features;
+}
+
+/// Defines `metac_target` in the part of a program that defines
+/// metac_program() (one part per program).
+void addTargetRecord(llvm::Module &module, const llvm::TargetMachine &machine) {
+  llvm::Function *program = module.getFunction("metac_program");
+  if (!program || program->isDeclaration())
+    return;
+  llvm::Constant *text = llvm::ConstantDataArray::getString(
+      module.getContext(), targetRecord(machine));
+  new llvm::GlobalVariable(module, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "metac_target");
 }
 
 /// Kernels are long chains of short loops, and two loop passes cost time
@@ -107,10 +145,11 @@ const char *const kColdPipeline =
     "sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,"
     "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg,dse";
 
-/// The LLVM IR of an LLVM-dialect module, for the host CPU, unoptimised.
+/// The LLVM IR of an LLVM-dialect module for `machine`, unoptimised, with
+/// the target record.
 std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
                                                 llvm::LLVMContext &context,
-                                                unsigned optLevel,
+                                                llvm::TargetMachine &machine,
                                                 std::string &error) {
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "metac");
@@ -118,11 +157,9 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
     error = "translation to LLVM IR failed";
     return nullptr;
   }
-  auto machine = hostTargetMachine(optLevel, error);
-  if (!machine)
-    return nullptr;
-  llvmModule->setDataLayout(machine->createDataLayout());
-  llvmModule->setTargetTriple(machine->getTargetTriple().str());
+  llvmModule->setDataLayout(machine.createDataLayout());
+  llvmModule->setTargetTriple(machine.getTargetTriple().str());
+  addTargetRecord(*llvmModule, machine);
   return llvmModule;
 }
 
@@ -193,7 +230,7 @@ void optimize(llvm::Module &llvmModule, llvm::TargetMachine &machine,
   }
 }
 
-/// Writes a module of LLVM IR as a host object file.
+/// Writes a module of LLVM IR as an object file.
 bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
                 llvm::StringRef path, std::string &error) {
   std::error_code ec;
@@ -220,16 +257,6 @@ bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
   return true;
 }
 
-/// Optimises a module for the host CPU and writes it as an object file.
-bool optimizeAndEmit(llvm::Module &module, unsigned optLevel,
-                     llvm::StringRef path, std::string &error) {
-  auto machine = hostTargetMachine(optLevel, error);
-  if (!machine)
-    return false;
-  optimize(module, *machine, optLevel);
-  return emitObject(module, *machine, path, error);
-}
-
 } // namespace
 
 void metac::prepareTranslation(MLIRContext &context) {
@@ -239,22 +266,46 @@ void metac::prepareTranslation(MLIRContext &context) {
   context.appendDialectRegistry(registry);
 }
 
+bool metac::checkTargetCpu(llvm::StringRef cpu, std::string &error) {
+  if (cpu == "native")
+    return true;
+  const llvm::Target *target = hostTarget(error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(llvm::sys::getDefaultTargetTriple(), "",
+                                    ""));
+  if (subtarget && subtarget->isCPUStringValid(cpu))
+    return true;
+  error = "unknown CPU '" + cpu.str() +
+          "' for --cpu (use native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 "
+          "or an LLVM CPU name such as skylake-avx512 or znver4)";
+  return false;
+}
+
 std::unique_ptr<llvm::Module>
 metac::translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
-                                  unsigned optLevel, std::string &error) {
+                                  unsigned optLevel, llvm::StringRef cpu,
+                                  std::string &error) {
   prepareTranslation(*module->getContext());
-  auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
-  auto machine = llvmModule ? hostTargetMachine(optLevel, error) : nullptr;
+  auto machine = targetMachine(cpu, optLevel, error);
   if (!machine)
+    return nullptr;
+  auto llvmModule = translateToLLVMIR(module, context, *machine, error);
+  if (!llvmModule)
     return nullptr;
   optimize(*llvmModule, *machine, optLevel);
   return llvmModule;
 }
 
 bool metac::emitObjectFile(ModuleOp module, unsigned optLevel,
-                           llvm::StringRef path, std::string &error) {
+                           llvm::StringRef cpu, llvm::StringRef path,
+                           std::string &error) {
+  auto machine = targetMachine(cpu, optLevel, error);
+  if (!machine)
+    return false;
   llvm::LLVMContext context;
-  auto llvmModule = translateToLLVMIR(module, context, optLevel, error);
+  auto llvmModule = translateToLLVMIR(module, context, *machine, error);
   if (!llvmModule)
     return false;
   // Functions another part calls (partitionModule) link across objects but
@@ -262,12 +313,14 @@ bool metac::emitObjectFile(ModuleOp module, unsigned optLevel,
   for (llvm::Function &f : *llvmModule)
     if (!f.isDeclaration() && f.getName().starts_with("__metac_"))
       f.setVisibility(llvm::GlobalValue::HiddenVisibility);
-  return optimizeAndEmit(*llvmModule, optLevel, path, error);
+  optimize(*llvmModule, *machine, optLevel);
+  return emitObject(*llvmModule, *machine, path, error);
 }
 
 bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
                         llvm::StringRef outputPath, bool shared,
-                        RuntimeLayer layer, std::string &error) {
+                        RuntimeLayer layer, llvm::StringRef cpu,
+                        std::string &error) {
   bool images = layer == RuntimeLayer::Images;
   bool simulator = layer == RuntimeLayer::Simulator;
   // METAC_RUNTIME_DIR lets an installed or relocated metac find the runtime.
@@ -302,7 +355,11 @@ bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
   // generated object refers to.
   if (shared)
     args.push_back("-Wl,--whole-archive");
-  args.push_back(runtimeDir + "/libmetac_runtime.a");
+  // The runtime's vectorised loops use the compiling machine's CPU in
+  // libmetac_runtime.a, the baseline in the portable build.
+  args.push_back(runtimeDir + (cpu == "native"
+                                   ? "/libmetac_runtime.a"
+                                   : "/libmetac_runtime_portable.a"));
   if (shared)
     args.push_back("-Wl,--no-whole-archive");
   args.push_back(METAC_FMT_LIB);

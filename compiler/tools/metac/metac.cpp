@@ -9,7 +9,7 @@
 //   mlir      the meta dialect as generated (meta.grad still present)
 //   autodiff  after -meta-autodiff and simplification
 //   lowered   the LLVM dialect, with the runtime interface
-//   llvm      optimised LLVM IR for the host
+//   llvm      optimised LLVM IR for the target CPU (--cpu; the host's)
 //   obj       an object file
 //   exe       an executable linked with the runtime (the default)
 //   lib       a shared library and a C header (the embedding API)
@@ -108,6 +108,12 @@ cl::opt<unsigned> partCount(
     cl::desc("Modules an executable is compiled as, in parallel (default: "
              "one per core, at most 2)"),
     cl::init(0));
+cl::opt<std::string> targetCpu(
+    "cpu",
+    cl::desc("CPU to compile for: native (this machine's, the default), or "
+             "a name such as x86-64 (any x86-64 CPU), x86-64-v3, x86-64-v4, "
+             "skylake-avx512, znver4"),
+    cl::value_desc("name"), cl::init("native"));
 cl::opt<bool> showStats("verbose", cl::desc("Report the compile time"),
                         cl::init(false));
 
@@ -297,6 +303,10 @@ std::string defaultOutput(Stage stage) {
 
 int compile() {
   auto start = std::chrono::steady_clock::now();
+  std::string error;
+  // Before any work: a misspelt CPU is a usage error.
+  if (!checkTargetCpu(targetCpu, error))
+    return fail(error);
   llvm::SourceMgr srcMgr;
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile, /*IsText=*/true);
   if (std::error_code ec = buffer.getError())
@@ -386,7 +396,6 @@ int compile() {
     return fail("lowering to LLVM failed");
   lowerTiming.stop();
 
-  std::string error;
   std::string output = outputFile.empty() ? defaultOutput(emit) : outputFile;
   if (emit != Stage::Executable && emit != Stage::Library &&
       emit != Stage::Parts) {
@@ -412,8 +421,8 @@ int compile() {
                  : 1;
     if (emit == Stage::LLVM) {
       llvm::LLVMContext llvmContext;
-      auto llvmModule =
-          translateToOptimizedLLVMIR(*module, llvmContext, optLevel, error);
+      auto llvmModule = translateToOptimizedLLVMIR(*module, llvmContext,
+                                                   optLevel, targetCpu, error);
       if (!llvmModule)
         return fail(error);
       return writeText(
@@ -423,7 +432,9 @@ int compile() {
                  : 1;
     }
     prepareTranslation(context);
-    return emitObjectFile(*module, optLevel, output, error) ? 0 : fail(error);
+    return emitObjectFile(*module, optLevel, targetCpu, output, error)
+               ? 0
+               : fail(error);
   }
 
   // An executable or library: one part of the program per core (two at
@@ -480,7 +491,7 @@ int compile() {
       if (failed(toLLVM[i]->run(*parts[i])) || failed(verify(*parts[i])))
         errors[i] = "lowering to LLVM failed";
       else
-        emitObjectFile(*parts[i], optLevel, objects[i], errors[i]);
+        emitObjectFile(*parts[i], optLevel, targetCpu, objects[i], errors[i]);
     });
   for (std::thread &t : threads)
     t.join();
@@ -493,7 +504,7 @@ int compile() {
                    info.usesImages      ? RuntimeLayer::Images
                    : info.usesSimulator ? RuntimeLayer::Simulator
                                         : RuntimeLayer::None,
-                   error))
+                   targetCpu, error))
     return fail(error);
   if (emit == Stage::Library) {
     llvm::SmallString<128> header(output);

@@ -1,6 +1,6 @@
 //===- metac/abi.h - Where generated code meets the runtime -----*- C -*-===//
 //
-// Every object file that metac emits defines exactly the two symbols below.
+// Every program that metac emits defines exactly the three symbols below.
 // The runtime (and any embedding program) learns everything else about the
 // compiled program from the descriptor text, so this header never changes
 // when the language grows. docs/abi.md is the full reference.
@@ -79,6 +79,14 @@ const char *metac_program(void);
 
 /// The kernel table, indexed by the ids in the descriptor's kernel records.
 extern const metac_kernel_fn metac_kernels[];
+
+/// The CPU the kernels were compiled for, as one line:
+///   cpu=NAME features=F1,F2,...
+/// NAME is LLVM's name of the CPU (metac --cpu, or the compiling machine's
+/// with --cpu=native) and the features are those of metac/cpu_features.def
+/// that it has. The runtime checks them before it runs any kernel. Not part
+/// of the descriptor: a checkpoint resumes under a build for another CPU.
+extern const char metac_target[];
 
 #ifdef __cplusplus
 }

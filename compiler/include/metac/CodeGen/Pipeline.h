@@ -9,7 +9,7 @@
 //     | partitionModule: one module per core, each on a thread of its own:
 //     | -convert-vector-to-llvm ... -canonicalize (buildLLVMConversionPipeline)
 //   LLVM dialect
-//     | emitObjectFile                             (O0-O3, host CPU)
+//     | emitObjectFile                       (O0-O3, host CPU or --cpu)
 //   object files -> executable (linkProgram)
 //
 //===----------------------------------------------------------------------===//
@@ -64,16 +64,25 @@ partitionModule(mlir::OwningOpRef<mlir::ModuleOp> module, unsigned count);
 /// before translating modules of the context on several threads.
 void prepareTranslation(mlir::MLIRContext &context);
 
-/// Translates an LLVM-dialect module and optimises it for the host CPU.
+/// Checks that `cpu` can be compiled for: "native" (the host CPU and all of
+/// its features) or a CPU name LLVM knows for the host's architecture
+/// (x86-64, x86-64-v3, skylake-avx512, ...).
+bool checkTargetCpu(llvm::StringRef cpu, std::string &error);
+
+/// Translates an LLVM-dialect module and optimises it for `cpu` (see
+/// checkTargetCpu).
 std::unique_ptr<llvm::Module>
 translateToOptimizedLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
-                           unsigned optLevel, std::string &error);
+                           unsigned optLevel, llvm::StringRef cpu,
+                           std::string &error);
 
-/// Translates an LLVM-dialect module, optimises it for the host CPU and
-/// writes it as an object file. Thread-safe for different modules once
+/// Translates an LLVM-dialect module, optimises it for `cpu` and writes it
+/// as an object file. The part that defines metac_program() also gets the
+/// `metac_target` record of the CPU. Thread-safe for different modules once
 /// prepareTranslation has run.
 bool emitObjectFile(mlir::ModuleOp module, unsigned optLevel,
-                    llvm::StringRef path, std::string &error);
+                    llvm::StringRef cpu, llvm::StringRef path,
+                    std::string &error);
 
 /// The optional runtime layer an executable links besides the core.
 enum class RuntimeLayer {
@@ -87,9 +96,11 @@ enum class RuntimeLayer {
 
 /// Links objects with the runtime into an executable, or a shared library
 /// when `shared` is set (no main(); the embedding API of metac/metac.h).
+/// Objects compiled for a `cpu` other than "native" get the portable
+/// runtime.
 bool linkProgram(llvm::ArrayRef<std::string> objectPaths,
                  llvm::StringRef outputPath, bool shared, RuntimeLayer layer,
-                 std::string &error);
+                 llvm::StringRef cpu, std::string &error);
 
 } // namespace metac
 

@@ -21,8 +21,9 @@ namespace metac::runtime {
 /// code (see ExitCode in Error.h). Images creates the task source of a
 /// program with a `source` record; executables of other programs do not
 /// link the data layer and pass null. Simulators likewise creates the
-/// physics simulator of an environment with a `simulator` record.
-int runMain(int Argc, char **Argv, const char *Descriptor,
+/// physics simulator of an environment with a `simulator` record. Target
+/// is the program's `metac_target` record, checked against this CPU first.
+int runMain(int Argc, char **Argv, const char *Target, const char *Descriptor,
             const metac_kernel_fn *Kernels, ImageSourceFactory Images = nullptr,
             SimulatorFactory Simulators = nullptr);
 
