@@ -1,8 +1,9 @@
 //===- CompiledFor.cpp - The extensions this runtime archive uses ---------===//
 //
 // Compiled with the flags of the archive's vectorised loops (Builtins.cpp,
-// Optimizer.cpp, Trainer.cpp): -march=native in libmetac_runtime.a, the
-// baseline in libmetac_runtime_portable.a. The compiler's predefined macros
+// Optimizer.cpp, Trainer.cpp): -march=native in libmetac_runtime.a,
+// -march=x86-64-v3 in libmetac_runtime_x86-64-v3.a, and so on. The compiler's
+// predefined macros
 // say which extensions of metac/cpu_features.def those flags allow.
 //
 //===----------------------------------------------------------------------===//

@@ -108,6 +108,33 @@ std::vector<std::string> metac::runtime::missingFeatures(
   return Missing;
 }
 
+namespace {
+
+std::vector<std::string> runtimeFeatures() {
+  std::vector<std::string> Features;
+  std::istringstream List(RuntimeCompiledFeatures);
+  for (std::string F; List >> F;)
+    Features.push_back(F);
+  return Features;
+}
+
+std::string join(const std::vector<std::string> &Features) {
+  std::string S;
+  for (const std::string &F : Features)
+    S += (S.empty() ? "" : ", ") + F;
+  return S.empty() ? "nothing beyond x86-64" : S;
+}
+
+} // namespace
+
+std::string metac::runtime::describeTarget(const char *TargetText) {
+  TargetRecord Program = parseTargetRecord(TargetText ? TargetText : "");
+  return fmt::format("compiled for CPU '{}'\n  its kernels use: {}\n  the "
+                     "runtime's loops use: {}\n",
+                     Program.Cpu, join(Program.Features),
+                     join(runtimeFeatures()));
+}
+
 void metac::runtime::checkTargetCpu(const char *TargetText) {
   if (!TargetText)
     throw Error("bad target record: metac_target is null");
@@ -117,28 +144,19 @@ void metac::runtime::checkTargetCpu(const char *TargetText) {
     return std::find(Host.begin(), Host.end(), F) != Host.end();
   };
   std::vector<std::string> Missing = missingFeatures(Program.Features, Has);
-  std::vector<std::string> Runtime;
-  std::istringstream List(RuntimeCompiledFeatures);
-  for (std::string F; List >> F;)
-    Runtime.push_back(F);
-  std::vector<std::string> RuntimeMissing = missingFeatures(Runtime, Has);
-  auto Join = [](const std::vector<std::string> &V) {
-    std::string S;
-    for (const std::string &F : V)
-      S += (S.empty() ? "" : ", ") + F;
-    return S;
-  };
+  std::vector<std::string> RuntimeMissing =
+      missingFeatures(runtimeFeatures(), Has);
   if (!Missing.empty())
     throw Error(fmt::format(
         "error: this program was compiled for CPU '{}' and uses {}, which "
         "this CPU lacks; compile it again on this machine, or with `metac "
         "--cpu=x86-64` for any x86-64 CPU",
-        Program.Cpu, Join(Missing)));
+        Program.Cpu, join(Missing)));
   if (!RuntimeMissing.empty())
     throw Error(fmt::format(
         "error: the metac runtime this program was linked with was built "
         "for a CPU with {}, which this CPU lacks; compile the program with "
         "`metac --cpu=x86-64`, which links the runtime built for any x86-64 "
         "CPU",
-        Join(RuntimeMissing)));
+        join(RuntimeMissing)));
 }

@@ -432,7 +432,8 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Target,
     P = Program::load(Descriptor, Kernels);
     O = parseCommandLine(std::vector<std::string>(Argv + 1, Argv + Argc));
     if (O.Help) {
-      fmt::print("{}", usage(Argc > 0 ? Argv[0] : "program", &P));
+      fmt::print("{}\n{}", usage(Argc > 0 ? Argv[0] : "program", &P),
+                 describeTarget(Target));
       return ExitSuccess;
     }
     // Validate the log's extension before spending time on training.

@@ -62,3 +62,15 @@ TEST(CpuTest, NamesTheMissingFeature) {
         << E.what();
   }
 }
+
+TEST(CpuTest, DescribesTheTarget) {
+  std::string Text = describeTarget("cpu=x86-64-v3 features=avx2,fma");
+  EXPECT_EQ(Text.rfind("compiled for CPU 'x86-64-v3'\n  its kernels use: "
+                       "avx2, fma\n  the runtime's loops use: ",
+                       0),
+            0u)
+      << Text;
+  EXPECT_NE(describeTarget("cpu=x86-64 features=")
+                .find("its kernels use: nothing beyond x86-64"),
+            std::string::npos);
+}

@@ -99,6 +99,31 @@ std::string targetRecord(const llvm::TargetMachine &machine) {
   return "cpu=" + machine.getTargetCPU().str() + " features=" + features;
 }
 
+/// The runtime archive for programs compiled for `cpu` (see
+/// runtime/CMakeLists.txt): its vectorised loops are built for the
+/// compiling machine's CPU, or for the highest x86-64 level `cpu` has.
+std::string runtimeArchive(llvm::StringRef cpu) {
+  if (cpu == "native")
+    return "libmetac_runtime.a";
+  std::string error;
+  const llvm::Target *target = hostTarget(error);
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target ? target->createMCSubtargetInfo(
+                   llvm::sys::getDefaultTargetTriple(), cpu, "")
+             : nullptr);
+  auto has = [&](const char *features) {
+    return subtarget && subtarget->checkFeatures(features);
+  };
+  const char *v3 = "+avx,+avx2,+bmi,+bmi2,+f16c,+fma,+lzcnt,+movbe,+sse3,"
+                   "+ssse3,+sse4.1,+sse4.2,+popcnt";
+  const char *v4 = "+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl";
+  if (has(v3) && has(v4))
+    return "libmetac_runtime_x86-64-v4.a";
+  if (has(v3))
+    return "libmetac_runtime_x86-64-v3.a";
+  return "libmetac_runtime_x86-64.a";
+}
+
 /// Defines `metac_target` in the part of a program that defines
 /// metac_program() (one part per program).
 void addTargetRecord(llvm::Module &module, const llvm::TargetMachine &machine) {
@@ -355,11 +380,7 @@ bool metac::linkProgram(llvm::ArrayRef<std::string> objectPaths,
   // generated object refers to.
   if (shared)
     args.push_back("-Wl,--whole-archive");
-  // The runtime's vectorised loops use the compiling machine's CPU in
-  // libmetac_runtime.a, the baseline in the portable build.
-  args.push_back(runtimeDir + (cpu == "native"
-                                   ? "/libmetac_runtime.a"
-                                   : "/libmetac_runtime_portable.a"));
+  args.push_back(runtimeDir + "/" + runtimeArchive(cpu));
   if (shared)
     args.push_back("-Wl,--no-whole-archive");
   args.push_back(METAC_FMT_LIB);

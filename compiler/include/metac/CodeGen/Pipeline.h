@@ -96,8 +96,8 @@ enum class RuntimeLayer {
 
 /// Links objects with the runtime into an executable, or a shared library
 /// when `shared` is set (no main(); the embedding API of metac/metac.h).
-/// Objects compiled for a `cpu` other than "native" get the portable
-/// runtime.
+/// Objects compiled for a `cpu` other than "native" get the runtime built
+/// for the highest x86-64 level that CPU has.
 bool linkProgram(llvm::ArrayRef<std::string> objectPaths,
                  llvm::StringRef outputPath, bool shared, RuntimeLayer layer,
                  llvm::StringRef cpu, std::string &error);

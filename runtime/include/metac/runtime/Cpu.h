@@ -42,6 +42,10 @@ std::vector<std::string>
 missingFeatures(const std::vector<std::string> &Needed,
                 const std::function<bool(std::string_view)> &Has);
 
+/// For --help: the CPU of TargetText and the extensions the program's
+/// kernels and the runtime's loops use.
+std::string describeTarget(const char *TargetText);
+
 /// Throws Error (ExitFailure) if this CPU lacks an extension that the
 /// program of TargetText, or the runtime it was linked with, uses.
 void checkTargetCpu(const char *TargetText);
