@@ -427,8 +427,8 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Target,
   Options O;
   std::unique_ptr<Session> S;
   try {
-    // Before anything could run an instruction this CPU does not have.
-    checkTargetCpu(Target);
+    // Loading the descriptor and the command line runs no kernel, so --help
+    // works on any CPU (and says which one the program was compiled for).
     P = Program::load(Descriptor, Kernels);
     O = parseCommandLine(std::vector<std::string>(Argv + 1, Argv + Argc));
     if (O.Help) {
@@ -436,6 +436,8 @@ int metac::runtime::runMain(int Argc, char **Argv, const char *Target,
                  describeTarget(Target));
       return ExitSuccess;
     }
+    // Before anything could run an instruction this CPU does not have.
+    checkTargetCpu(Target);
     // Validate the log's extension before spending time on training.
     if (!O.LogPath.empty())
       MetricsLog::formatFor(O.LogPath);

@@ -4,9 +4,10 @@
 // machine's by default), and so are the runtime's vectorised loops. Run on
 // a CPU without one of the instruction-set extensions they use, a program
 // would die of SIGILL somewhere in its first kernel. Instead, before
-// anything else runs, the runtime compares the extensions the program was
-// compiled for (the `metac_target` record of metac/abi.h, and the runtime
-// archive's own) with what CPUID reports, and names what is missing.
+// anything compiled for that CPU runs, the runtime compares the extensions
+// the program was compiled for (the `metac_target` record of metac/abi.h,
+// and the runtime archive's own) with what CPUID reports, and names what is
+// missing.
 //
 //===----------------------------------------------------------------------===//
 #ifndef METAC_RUNTIME_CPU_H
