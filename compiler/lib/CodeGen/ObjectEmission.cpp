@@ -88,39 +88,47 @@ targetMachine(llvm::StringRef cpu, unsigned optLevel, std::string &error) {
       std::nullopt, level));
 }
 
+/// The extensions of metac/cpu_features.def that `subtarget` has, in the
+/// table's order.
+std::vector<std::string>
+listedFeatures(const llvm::MCSubtargetInfo &subtarget) {
+  std::vector<std::string> features;
+#define METAC_CPU_FEATURE(name, ...)                                           \
+  if (subtarget.checkFeatures(std::string("+") + name))                        \
+    features.push_back(name);
+#include "metac/cpu_features.def"
+  return features;
+}
+
 /// The `metac_target` record of a program compiled by `machine`.
 std::string targetRecord(const llvm::TargetMachine &machine) {
-  const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo();
-  std::string features;
-#define METAC_CPU_FEATURE(name, ...)                                           \
-  if (subtarget->checkFeatures(std::string("+") + name))                       \
-    features += (features.empty() ? "" : ",") + std::string(name);
-#include "metac/cpu_features.def"
-  return "cpu=" + machine.getTargetCPU().str() + " features=" + features;
+  return "cpu=" + machine.getTargetCPU().str() + " features=" +
+         llvm::join(listedFeatures(*machine.getMCSubtargetInfo()), ",");
 }
 
 /// The runtime archive for programs compiled for `cpu` (see
 /// runtime/CMakeLists.txt): its vectorised loops are built for the
-/// compiling machine's CPU, or for the highest x86-64 level `cpu` has.
+/// compiling machine's CPU, or for the highest x86-64 level whose listed
+/// extensions `cpu` all has (as LLVM defines the levels).
 std::string runtimeArchive(llvm::StringRef cpu) {
   if (cpu == "native")
     return "libmetac_runtime.a";
   std::string error;
   const llvm::Target *target = hostTarget(error);
-  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
-      target ? target->createMCSubtargetInfo(
-                   llvm::sys::getDefaultTargetTriple(), cpu, "")
-             : nullptr);
-  auto has = [&](const char *features) {
-    return subtarget && subtarget->checkFeatures(features);
+  if (!target)
+    return "libmetac_runtime_x86-64.a";
+  auto features = [&](llvm::StringRef name) {
+    std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+        target->createMCSubtargetInfo(llvm::sys::getDefaultTargetTriple(), name,
+                                      ""));
+    return listedFeatures(*subtarget);
   };
-  const char *v3 = "+avx,+avx2,+bmi,+bmi2,+f16c,+fma,+lzcnt,+movbe,+sse3,"
-                   "+ssse3,+sse4.1,+sse4.2,+popcnt";
-  const char *v4 = "+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl";
-  if (has(v3) && has(v4))
-    return "libmetac_runtime_x86-64-v4.a";
-  if (has(v3))
-    return "libmetac_runtime_x86-64-v3.a";
+  std::vector<std::string> has = features(cpu);
+  for (const char *level : {"x86-64-v4", "x86-64-v3"})
+    if (llvm::all_of(features(level), [&](const std::string &f) {
+          return llvm::is_contained(has, f);
+        }))
+      return "libmetac_runtime_" + std::string(level) + ".a";
   return "libmetac_runtime_x86-64.a";
 }
 
